@@ -4,22 +4,13 @@ All of them derive from :class:`DomainError`. They are frozen attrs exceptions w
 went wrong in machine-readable form; ``str(error)`` reads as a sentence for a person. A domain error
 means the input was refused and nothing changed: domain operations return new values, so the state
 the caller holds is untouched.
+
+New errors are appended at the end of the module, grouped under a comment naming their area.
 """
 
 from __future__ import annotations
 
 import attrs
-
-__all__ = [
-    "CurrencyMismatch",
-    "DomainError",
-    "ExcessPrecision",
-    "IllegalTransition",
-    "InvalidAmount",
-    "InvalidInput",
-    "OverAllocation",
-    "UnknownCurrency",
-]
 
 
 @attrs.frozen
