@@ -23,16 +23,18 @@ from __future__ import annotations
 
 import decimal
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
+from types import MappingProxyType
 
 from moneyed import Currency, CurrencyDoesNotExist, Money, get_currency
 
 from o2c.domain.errors import CurrencyMismatch, ExcessPrecision, InvalidAmount, UnknownCurrency
 
 __all__ = [
+    "MAX_INTEGER_DIGITS",
     "UNIT_PRICE_EXTRA_DECIMALS",
     "Currency",
     "Money",
@@ -55,16 +57,20 @@ __all__ = [
     "zero",
 ]
 
+#: Amounts of this many integer digits or more are refused: no business needs them, and a hostile
+#: input (a statement line of 1e999999) must not reach arithmetic.
+MAX_INTEGER_DIGITS = 18
+
 #: How many decimals a unit price may carry beyond its currency's minor unit (EUR: 2 + 4 = 6).
 UNIT_PRICE_EXTRA_DECIMALS = 4
 
 # ISO 4217 minor units that py-moneyed's ``sub_unit`` table gets wrong or leaves at 1.
-_MINOR_UNIT_OVERRIDES: dict[str, int] = {
+_MINOR_UNIT_OVERRIDES: Mapping[str, int] = MappingProxyType({
     "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
     "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
     "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
     "CLF": 4, "UYW": 4,
-}  # fmt: skip
+})  # fmt: skip
 
 
 class Rounding(enum.Enum):
@@ -135,6 +141,10 @@ def _to_decimal(value: str | int | Decimal, what: str = "amount") -> Decimal:
         raise InvalidAmount(value=repr(value), reason=f"{what} must be str, int or Decimal")
     if not result.is_finite():
         raise InvalidAmount(value=str(value), reason=f"{what} must be finite")
+    if result and result.adjusted() >= MAX_INTEGER_DIGITS:
+        raise InvalidAmount(
+            value=str(value), reason=f"{what} has more than {MAX_INTEGER_DIGITS} integer digits"
+        )
     return result
 
 
