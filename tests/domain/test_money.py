@@ -85,8 +85,9 @@ def test_unit_prices_may_carry_extra_decimals() -> None:
 def test_unknown_currency_is_refused() -> None:
     with pytest.raises(UnknownCurrency):
         money("1", "ABC")
-    with pytest.raises(UnknownCurrency):
-        as_currency("XYZ")
+    for placeholder in ("XYZ", "XXX", "XTS"):
+        with pytest.raises(UnknownCurrency):
+            as_currency(placeholder)
 
 
 def test_parse_money_accepts_both_orders_and_thousands_separators() -> None:

@@ -73,6 +73,10 @@ _MINOR_UNIT_OVERRIDES: Mapping[str, int] = MappingProxyType({
 })  # fmt: skip
 
 
+# py-moneyed's placeholder, ISO's "no currency" and its testing code: none of them is money.
+_NOT_MONEY = frozenset({"XYZ", "XXX", "XTS"})
+
+
 class Rounding(enum.Enum):
     """Rounding modes, named so that every quantize in o2c says which one it uses."""
 
@@ -96,7 +100,7 @@ def as_currency(code: str | Currency) -> Currency:
         currency = get_currency(code.upper())
     except CurrencyDoesNotExist:
         raise UnknownCurrency(code=code) from None
-    if currency.code == "XYZ":  # py-moneyed's placeholder is no real currency
+    if currency.code in _NOT_MONEY:
         raise UnknownCurrency(code=code)
     return currency
 
