@@ -526,3 +526,14 @@ class WriteOffAboveTolerance(DomainError):
             f"cannot write off {self.amount} on invoice {self.invoice_number} as a small "
             f"difference: the tolerance is {self.tolerance}"
         )
+
+
+# --- orders: delivery -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class OverDelivery(OrderQuantityExceeded):
+    """A delivery of more than the line has shipped and neither delivered nor returned."""
+
+    def action(self) -> str:
+        return "deliver"
