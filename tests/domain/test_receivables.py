@@ -65,6 +65,8 @@ def test_refusals() -> None:
         item.apply(money("0", "EUR"))
     with pytest.raises(InvalidInput, match="before the document date"):
         an_item((date(2025, 12, 31), "1"))
+    with pytest.raises(InvalidInput, match="previous instalment"):
+        an_item((date(2026, 2, 1), "1"), (date(2026, 1, 15), "1"))
     with pytest.raises(InvalidInput):
         OpenItem("INV-1", "C-1", JAN1, ())
     with pytest.raises(CurrencyMismatch):

@@ -97,15 +97,18 @@ class OpenItem:
                 field="open item", value=self.item_id, reason="needs at least one instalment"
             )
         currency = self.instalments[0].amount.currency
+        previous_due = self.document_date
         for part in self.instalments:
             if part.amount.currency != currency:
                 raise CurrencyMismatch(expected=currency.code, actual=part.amount.currency.code)
-            if part.due_date < self.document_date:
+            # apply() pays oldest first and due_date reads the first open part: order matters
+            if part.due_date < previous_due:
                 raise InvalidInput(
                     field="due date",
                     value=part.due_date.isoformat(),
-                    reason="before the document date",
+                    reason="before the document date or the previous instalment's due date",
                 )
+            previous_due = part.due_date
         for offer in self.discounts:
             if offer.discount.currency != currency:
                 raise CurrencyMismatch(expected=currency.code, actual=offer.discount.currency.code)
