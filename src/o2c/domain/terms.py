@@ -576,17 +576,18 @@ class PaymentSchedule:
     ) -> OpenItem:
         """The receivable for an invoice under this schedule.
 
-        Instalments of zero (a tiny total split many ways) are left out; discount offers are the
-        whole-document offers of :meth:`discount_offers`, since an open item offers discounts only
-        on full payment of the untouched document.
+        Instalments are put in due-date order and those of zero (a tiny total split many ways)
+        are left out; discount offers are the whole-document offers of :meth:`discount_offers`,
+        since an open item offers discounts only on full payment of the untouched document.
         """
         return OpenItem(
             item_id=item_id,
             customer_id=customer_id,
             document_date=document_date,
+            # terms may list instalments in any order; an open item pays the oldest due first
             instalments=tuple(
                 Instalment.unpaid(part.due_date, part.amount)
-                for part in self.instalments
+                for part in sorted(self.instalments, key=lambda part: part.due_date)
                 if part.amount.amount > 0
             ),
             reference=reference,
