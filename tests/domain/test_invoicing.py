@@ -42,16 +42,15 @@ from o2c.domain.invoicing import (
     InvoiceReopened,
     InvoiceState,
     InvoiceWrittenOff,
-    InvoicingPolicy,
     PriceBasis,
     SchedulesPayments,
     TaxRounding,
     WriteOffKind,
     compute_amounts,
-    invoiceable_quantity,
-    require_invoiceable,
+    lines_from_order,
 )
 from o2c.domain.money import Money, decimals_of, money, total, unit_price, zero
+from o2c.domain.orders import InvoicingPolicy, Order, OrderLine
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms
 
@@ -509,67 +508,122 @@ def test_a_revised_invoice_replaces_a_fully_credited_one() -> None:
     assert Invoice.revise(credited, "D-3").lines == invoice.lines
 
 
-# --- invoicing policy -------------------------------------------------------------------------
+# --- invoicing an order ----------------------------------------------------------------------
 
 
-def test_invoiceable_quantity_per_policy() -> None:
-    progress = {
-        "ordered": Decimal(10),
-        "cancelled": Decimal(2),
-        "fulfilled": Decimal(5),
-        "delivered": Decimal(3),
-        "already_invoiced": Decimal(1),
-    }
-    assert invoiceable_quantity(InvoicingPolicy.ON_ORDER, **progress) == Decimal(7)
-    assert invoiceable_quantity(InvoicingPolicy.ON_SHIPMENT, **progress) == Decimal(4)
-    assert invoiceable_quantity(InvoicingPolicy.ON_DELIVERY, **progress) == Decimal(2)
-    progress["already_invoiced"] = Decimal(6)
-    assert invoiceable_quantity(InvoicingPolicy.ON_SHIPMENT, **progress) == Decimal(0)
-    with pytest.raises(OverInvoicing):
-        require_invoiceable(
-            InvoicingPolicy.ON_ORDER, Decimal(3), order_id="SO-1", line_id="1", **progress
+def an_order_line(line_id: str, quantity: int, price: str, **terms: object) -> OrderLine:
+    return OrderLine(
+        line_id,
+        f"P-{line_id}",
+        f"product {line_id}",
+        quantity=quantity,
+        unit_price=unit_price(price, "EUR"),
+        tax=S19,
+        **terms,  # type: ignore[arg-type]
+    )
+
+
+def an_approved_order(
+    policy: InvoicingPolicy = InvoicingPolicy.ON_SHIPMENT, order_id: str = "SO-1"
+) -> Order:
+    lines = [
+        an_order_line("1", 10, "10.00", discount_percent="10", unit_discount=eur("0.50")),
+        an_order_line("2", 5, "4.00"),
+    ]
+    order = Order.create(order_id, "C-1", lines, on=JAN5, invoicing_policy=policy).state
+    return order.place(on=JAN5).state.approve(on=JAN5).state
+
+
+def test_a_fixed_unit_discount_comes_off_each_unit_after_the_percentage() -> None:
+    line = InvoiceableLine(
+        order_id="SO-1",
+        order_line_id="1",
+        product_id="P-1",
+        description="x",
+        quantity=Decimal(3),
+        unit_price=unit_price("10.00", "EUR"),
+        tax_category=S19,
+        discount_percent=Decimal(10),
+        unit_discount=unit_price("0.505", "EUR"),
+    )
+    assert line.net_unit_price == Decimal("8.495")
+    assert line.amount() == eur("25.49")  # 25.485 rounded HALF_UP
+    assert a_draft(line).totals.net == eur("25.49")
+
+
+def test_a_unit_discount_is_checked_like_on_the_order_line() -> None:
+    with pytest.raises(InvalidInput, match="exceeds"):
+        InvoiceableLine("SO", "1", "P", "x", Decimal(1), eur("1.00"), S19, Decimal(50), eur("0.51"))
+    with pytest.raises(CurrencyMismatch):
+        InvoiceableLine(
+            "SO", "1", "P", "x", Decimal(1), eur("1.00"), S19, Decimal(0), money(1, "USD")
         )
-    assert require_invoiceable(
-        InvoicingPolicy.ON_ORDER, Decimal(2), order_id="SO-1", line_id="1", **progress
-    ) == Decimal(2)
-    with pytest.raises(InvalidQuantity):
-        invoiceable_quantity(InvoicingPolicy.ON_ORDER, **{**progress, "delivered": Decimal(-1)})
-    with pytest.raises(InvalidQuantity):
-        invoiceable_quantity(InvoicingPolicy.ON_ORDER, **{**progress, "cancelled": Decimal(11)})
+    with pytest.raises(InvalidInput, match="negative"):
+        InvoiceableLine("SO", "1", "P", "x", Decimal(1), eur("1.00"), S19, Decimal(0), eur("-0.01"))
 
 
-quantities = st.decimals(min_value=0, max_value=1000, places=2)
+def test_lines_from_order_takes_what_the_policy_allows_and_skips_the_rest() -> None:
+    order = an_approved_order()
+    assert lines_from_order(order) == ()
+    with pytest.raises(EmptyInvoice):
+        Invoice.from_order(order, "D-1")
+    order = order.fulfil({"1": 4}, on=JAN5).state
+    (item,) = lines_from_order(order)
+    assert (item.order_id, item.order_line_id, item.quantity) == ("SO-1", "1", Decimal(4))
+    assert (item.discount_percent, item.unit_discount) == (Decimal(10), eur("0.50"))
+    assert item.amount() == order.line("1").amount_for(Decimal(4)) == eur("34.00")
+    (part,) = lines_from_order(order, quantities={"1": "1.5"})
+    assert part.quantity == Decimal("1.5")
+    with pytest.raises(OverInvoicing):
+        lines_from_order(order, quantities={"1": 5})
+    with pytest.raises(OverInvoicing):
+        lines_from_order(order, quantities={"2": 1})
+    with pytest.raises(InvalidInput):
+        lines_from_order(order, InvoicingPolicy.ON_ORDER)  # looser than the order's policy
+    assert lines_from_order(order, InvoicingPolicy.ON_DELIVERY) == ()
+
+
+def test_invoice_from_order_and_back_to_the_order() -> None:
+    order = an_approved_order(InvoicingPolicy.ON_ORDER)
+    draft = Invoice.from_order(order, "D-1", tax_rounding=TaxRounding.PER_LINE)
+    assert (draft.customer_id, draft.currency, draft.order_date) == ("C-1", "EUR", JAN5)
+    assert (draft.prices, draft.tax_rounding) == (PriceBasis.TAX_EXCLUSIVE, TaxRounding.PER_LINE)
+    assert draft.totals.net == order.net_total == eur("105.00")
+    billed = draft.quantities_by_order_line()
+    assert billed == {"1": Decimal(10), "2": Decimal(5)}
+    order = order.record_invoice(billed, invoice_id="INV-1", on=JAN5).state
+    assert lines_from_order(order) == ()
+
+
+def test_quantities_by_order_line_sums_per_line_and_needs_an_order_for_several() -> None:
+    first = lines_from_order(an_approved_order(InvoicingPolicy.ON_ORDER))
+    second = lines_from_order(an_approved_order(InvoicingPolicy.ON_ORDER, order_id="SO-2"))
+    split = (*first, first[0])  # the same order line billed on two invoice lines
+    assert a_draft(*split).quantities_by_order_line() == {"1": Decimal(20), "2": Decimal(5)}
+    both = a_draft(*first, *second[:1])
+    with pytest.raises(InvalidInput, match="several orders"):
+        both.quantities_by_order_line()
+    assert both.quantities_by_order_line("SO-2") == {"1": Decimal(10)}
+    assert both.quantities_by_order_line("SO-9") == {}
 
 
 @given(
-    policy=st.sampled_from(InvoicingPolicy),
-    ordered=quantities,
-    cancelled=quantities,
-    fulfilled=quantities,
-    delivered=quantities,
-    invoiced=quantities,
+    quantity=st.integers(1, 10**6).map(lambda n: Decimal(n).scaleb(-3)),
+    price=st.integers(0, 10**8).map(lambda n: Decimal(n).scaleb(-4)),
+    percent=st.integers(0, 10_000).map(lambda n: Decimal(n).scaleb(-2)),
+    discount_share=st.integers(0, 100),
 )
-def test_invoiceable_quantity_is_never_negative(
-    *,
-    policy: InvoicingPolicy,
-    ordered: Decimal,
-    cancelled: Decimal,
-    fulfilled: Decimal,
-    delivered: Decimal,
-    invoiced: Decimal,
+def test_an_invoice_line_is_priced_exactly_like_its_order_line(
+    quantity: Decimal, price: Decimal, percent: Decimal, discount_share: int
 ) -> None:
-    cancelled = min(cancelled, ordered)
-    left = invoiceable_quantity(
-        policy,
-        ordered=ordered,
-        cancelled=cancelled,
-        fulfilled=fulfilled,
-        delivered=delivered,
-        already_invoiced=invoiced,
+    after_percent = price * (100 - percent) / 100
+    fixed = (after_percent * discount_share / 100).quantize(Decimal("0.0001"), "ROUND_DOWN")
+    line = an_order_line(
+        "1", 1, str(price), discount_percent=percent, unit_discount=unit_price(fixed, "EUR")
     )
-    assert left >= 0
-    ceiling = {"on_order": ordered - cancelled, "on_shipment": fulfilled, "on_delivery": delivered}
-    assert invoiced + left == max(invoiced, ceiling[policy.value])
+    item = InvoiceableLine.from_order_line("SO-1", line, quantity)
+    assert item.net_unit_price == line.net_unit_price == after_percent - fixed
+    assert item.amount() == line.amount_for(quantity)
 
 
 # --- properties -------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """A stateful test of the order lifecycle against a simple model of the expected quantities.
 
-The model knows, for each line, what was ordered, cancelled, shipped, back-ordered, invoiced and
-returned, and which lifecycle state the order should be in. Each rule predicts whether the
-operation is allowed; allowed operations must succeed and match the model, refused ones must raise
-a domain error and leave the order exactly as it was.
+The model knows, for each line, what was ordered, cancelled, shipped, delivered, back-ordered,
+invoiced and returned, and which lifecycle state the order should be in. Each rule predicts whether
+the operation is allowed; allowed operations must succeed and match the model, refused ones must
+raise a domain error and leave the order exactly as it was.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from o2c.domain.errors import DomainError
 from o2c.domain.events import Changed
 from o2c.domain.money import total, unit_price
-from o2c.domain.orders import InvoiceMethod, Order, OrderLine, OrderStatus, Progress
+from o2c.domain.orders import InvoicingPolicy, Order, OrderLine, OrderStatus, Progress
 from o2c.domain.tax import TaxCategory
 
 DAY = date(2026, 3, 2)
@@ -29,6 +29,7 @@ QUANTITY = st.integers(1, 4).map(Decimal)
 LINE = st.sampled_from(LINE_IDS)
 BEFORE_APPROVAL = (S.DRAFT, S.PLACED, S.CREDIT_REVIEW, S.CREDIT_HOLD)
 SHIPPING = (S.APPROVED, S.PARTIALLY_FULFILLED)
+HAS_SHIPPED = (S.PARTIALLY_FULFILLED, S.FULFILLED, S.PARTIALLY_INVOICED, S.INVOICED, S.COMPLETED)
 
 
 @attrs.define
@@ -39,6 +40,7 @@ class ModelLine:
     back_ordered: Decimal = Decimal(0)
     invoiced: Decimal = Decimal(0)
     returned: Decimal = Decimal(0)
+    delivered: Decimal = Decimal(0)
 
     @property
     def effective(self) -> Decimal:
@@ -48,6 +50,11 @@ class ModelLine:
     def open(self) -> Decimal:
         return self.effective - self.fulfilled
 
+    @property
+    def in_transit(self) -> Decimal:
+        # a return is counted against delivered goods first
+        return self.fulfilled - max(self.delivered, self.returned)
+
 
 class OrderMachine(RuleBasedStateMachine):
     order: Order
@@ -55,12 +62,12 @@ class OrderMachine(RuleBasedStateMachine):
     status: OrderStatus
 
     @initialize(
-        method=st.sampled_from(InvoiceMethod),
+        policy=st.sampled_from(InvoicingPolicy),
         quantities=st.tuples(QUANTITY, QUANTITY, QUANTITY),
         approved=st.integers(0, 2).map(bool),
     )
     def create(
-        self, method: InvoiceMethod, quantities: tuple[Decimal, ...], approved: bool
+        self, policy: InvoicingPolicy, quantities: tuple[Decimal, ...], approved: bool
     ) -> None:
         lines = [
             OrderLine(
@@ -73,7 +80,7 @@ class OrderMachine(RuleBasedStateMachine):
             )
             for line_id, quantity in zip(LINE_IDS, quantities, strict=True)
         ]
-        self.order = Order.create("SO-1", "C-1", lines, on=DAY, invoice_method=method).state
+        self.order = Order.create("SO-1", "C-1", lines, on=DAY, invoicing_policy=policy).state
         self.model = {i: ModelLine(q) for i, q in zip(LINE_IDS, quantities, strict=True)}
         self.status = S.DRAFT
         if approved:  # most runs start where shipping can begin, to reach the later states
@@ -97,8 +104,11 @@ class OrderMachine(RuleBasedStateMachine):
         raise AssertionError("the order accepted an operation the model refuses")
 
     def invoice_ceiling(self, line: ModelLine) -> Decimal:
-        if self.order.invoice_method is InvoiceMethod.ON_SHIPMENT:
+        policy = self.order.invoicing_policy
+        if policy is InvoicingPolicy.ON_SHIPMENT:
             return line.fulfilled
+        if policy is InvoicingPolicy.ON_DELIVERY:
+            return line.delivered
         return line.effective
 
     def after_shipping_change(self) -> None:
@@ -240,6 +250,21 @@ class OrderMachine(RuleBasedStateMachine):
                 line.cancelled, line.back_ordered = line.ordered, Decimal(0)
             self.status = S.CANCELLED
 
+    @rule(line_id=LINE, quantity=QUANTITY)
+    def deliver(self, line_id: str, quantity: Decimal) -> None:
+        line = self.model.get(line_id)
+        allowed = self.status in HAS_SHIPPED and line is not None and quantity <= line.in_transit
+        if self.attempt(allowed, lambda o: o.record_delivery({line_id: quantity}, on=DAY)):
+            assert line is not None
+            line.delivered += quantity
+
+    @rule(line_id=LINE)
+    def deliver_rest(self, line_id: str) -> None:
+        """Deliver everything a line has on its way."""
+        line = self.model.get(line_id)
+        if line is not None and line.in_transit > 0:
+            self.deliver(line_id, line.in_transit)
+
     # --- invoicing, returns, completion --------------------------------------------------------
 
     @rule(line_id=LINE, quantity=QUANTITY)
@@ -270,14 +295,15 @@ class OrderMachine(RuleBasedStateMachine):
         for line_id in list(self.model):
             self.fulfil_rest(line_id)
         for line_id in list(self.model):
+            self.deliver_rest(line_id)
+        for line_id in list(self.model):
             self.invoice_rest(line_id)
 
     @rule(line_id=LINE, quantity=QUANTITY)
     def record_return(self, line_id: str, quantity: Decimal) -> None:
         line = self.model.get(line_id)
         allowed = (
-            self.status
-            in (S.PARTIALLY_FULFILLED, S.FULFILLED, S.PARTIALLY_INVOICED, S.INVOICED, S.COMPLETED)
+            self.status in HAS_SHIPPED
             and line is not None
             and quantity <= line.fulfilled - line.returned
         )
@@ -303,10 +329,11 @@ class OrderMachine(RuleBasedStateMachine):
                 m.cancelled,
                 m.fulfilled,
             )
-            assert (line.back_ordered, line.invoiced, line.returned) == (
+            assert (line.back_ordered, line.invoiced, line.returned, line.delivered) == (
                 m.back_ordered,
                 m.invoiced,
                 m.returned,
+                m.delivered,
             )
 
     @invariant()
@@ -315,7 +342,11 @@ class OrderMachine(RuleBasedStateMachine):
             assert 0 <= line.fulfilled <= line.quantity - line.cancelled
             assert 0 <= line.back_ordered <= line.open_quantity
             assert 0 <= line.returned <= line.fulfilled
+            assert 0 <= line.delivered <= line.fulfilled
             assert 0 <= line.invoiced <= self.invoice_ceiling(self.model[line.line_id])
+            assert line.invoiceable_quantity(self.order.invoicing_policy) == max(
+                Decimal(0), self.invoice_ceiling(self.model[line.line_id]) - line.invoiced
+            )
 
     @invariant()
     def state_agrees_with_quantities(self) -> None:
@@ -335,6 +366,17 @@ class OrderMachine(RuleBasedStateMachine):
         else:
             assert (shipping, invoicing) == (Progress.FULL, Progress.FULL)
         assert order.net_total == total((line.net_amount for line in order.lines), "EUR")
+
+    @invariant()
+    def delivery_status_agrees_with_the_model(self) -> None:
+        lines = self.model.values()
+        if not any(m.delivered for m in lines):
+            expected = Progress.NONE
+        elif all(m.open == 0 and m.in_transit == 0 for m in lines):
+            expected = Progress.FULL
+        else:
+            expected = Progress.PARTIAL
+        assert self.order.delivery_status is expected
 
 
 TestOrderMachine = OrderMachine.TestCase

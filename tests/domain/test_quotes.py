@@ -18,7 +18,7 @@ from o2c.domain.errors import (
     QuoteStillValid,
 )
 from o2c.domain.money import money, unit_price
-from o2c.domain.orders import InvoiceMethod, OrderCreated, OrderLine, OrderPlaced, OrderStatus
+from o2c.domain.orders import InvoicingPolicy, OrderCreated, OrderLine, OrderPlaced, OrderStatus
 from o2c.domain.quotes import (
     QUOTE_LIFECYCLE,
     Quote,
@@ -124,10 +124,10 @@ def test_to_order_builds_a_draft_order_once() -> None:
 def test_to_order_can_place_the_order() -> None:
     quote = a_sent_quote().accept(on=DAY).state
     (_, order), events = quote.to_order(
-        "SO-1", on=DAY, place=True, invoice_method=InvoiceMethod.ON_ORDER
+        "SO-1", on=DAY, place=True, invoicing_policy=InvoicingPolicy.ON_ORDER
     )
     assert order.status is OrderStatus.PLACED
-    assert order.invoice_method is InvoiceMethod.ON_ORDER
+    assert order.invoicing_policy is InvoicingPolicy.ON_ORDER
     assert isinstance(events[-1], OrderPlaced)
 
 

@@ -199,7 +199,7 @@ class OverFulfilment(OrderQuantityExceeded):
 
 @attrs.frozen
 class OverInvoicing(OrderQuantityExceeded):
-    """An invoice for more than the line's invoicing method allows."""
+    """An invoice for more than the line's invoicing policy allows."""
 
     def action(self) -> str:
         return "invoice"

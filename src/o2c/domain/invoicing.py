@@ -2,19 +2,25 @@
 
 Documents
     An :class:`Invoice` is built as a draft from plain :class:`InvoiceableLine` values (order and
-    line ids, product, quantity, unit price, line discount, tax category), so invoicing does not
-    depend on how orders are stored. Once issued with a number it is immutable: its lines, tax
-    lines and totals never change again; mistakes are fixed with a :class:`CreditNote` and, where
-    needed, a revised invoice (:meth:`Invoice.revise`) that names the invoice it replaces.
+    line ids, product, quantity, unit price, line discounts, tax category), so invoicing does not
+    depend on how orders are stored. :func:`lines_from_order` and :meth:`Invoice.from_order` take
+    them from an :class:`~o2c.domain.orders.Order` under its
+    :class:`~o2c.domain.orders.InvoicingPolicy`, asking the order what may be invoiced (one rule,
+    kept by the order); :meth:`Invoice.quantities_by_order_line` gives back the quantities to record
+    on the order. Once issued with a number it is immutable: its lines, tax lines and totals never
+    change again; mistakes are fixed with a :class:`CreditNote` and, where needed, a revised invoice
+    (:meth:`Invoice.revise`) that names the invoice it replaces.
 
 Amounts
-    Every line amount is ``quantity x unit price x (100 - discount %) / 100`` rounded HALF_UP to
-    the currency. Prices are tax-exclusive or tax-inclusive (:class:`PriceBasis`, one flag per
-    document) and tax is rounded per line or once per tax category (:class:`TaxRounding`, per
-    document by default). :func:`compute_amounts` is the one function that turns lines into
-    amounts, for invoices and credit notes alike. Its results always reconcile exactly: every
-    line's net + tax is its gross, the lines' nets and taxes add up to the tax lines, the tax lines
-    to the totals, and gross = net + tax. See :func:`compute_amounts` for the methods.
+    Every line amount is ``quantity x net unit price`` rounded HALF_UP to the currency, where the
+    net unit price is ``unit price x (1 - discount % / 100) - unit discount``: the same rule
+    (:mod:`o2c.domain.pricing`) that prices order lines. Prices are tax-exclusive or tax-inclusive
+    (:class:`PriceBasis`, one flag per document) and tax is rounded per line or once per tax
+    category (:class:`TaxRounding`, per document by default). :func:`compute_amounts` is the one
+    function that turns lines into amounts, for invoices and credit notes alike. Its results always
+    reconcile exactly: every line's net + tax is its gross, the lines' nets and taxes add up to the
+    tax lines, the tax lines to the totals, and gross = net + tax. See :func:`compute_amounts` for
+    the methods.
 
 Receivable
     On issue the invoice's terms turn the gross total into a payment schedule and an
@@ -54,7 +60,6 @@ from o2c.domain.errors import (
     InvalidQuantity,
     InvoiceImmutable,
     OverCredit,
-    OverInvoicing,
     UnknownLine,
     WriteOffAboveTolerance,
 )
@@ -72,6 +77,8 @@ from o2c.domain.money import (
     unit_price,
     zero,
 )
+from o2c.domain.orders import InvoicingPolicy, Order, OrderLine, QuantityLike
+from o2c.domain.pricing import LINE_ROUNDING, check_discount_percent, line_amount, net_unit_price
 from o2c.domain.receivables import OpenItem
 from o2c.domain.tax import TaxCategory
 
@@ -87,10 +94,9 @@ __all__ = [
     "Totals",
     "DocumentAmounts",
     "compute_amounts",
-    # policy
+    # from orders
     "InvoicingPolicy",
-    "invoiceable_quantity",
-    "require_invoiceable",
+    "lines_from_order",
     # terms
     "PaymentScheduleLike",
     "SchedulesPayments",
@@ -116,8 +122,6 @@ __all__ = [
     "InvoiceCredited",
 ]
 
-#: How a line amount is rounded to the currency.
-LINE_ROUNDING = Rounding.HALF_UP
 #: How tax is rounded to the currency.
 TAX_ROUNDING = Rounding.HALF_UP
 
@@ -163,10 +167,7 @@ def _check_quantity(_instance: object, _attribute: object, value: Decimal) -> No
 
 
 def _check_discount(_instance: object, _attribute: object, value: Decimal) -> None:
-    if not (_is_positive_decimal(value) or value == _ZERO) or value > _HUNDRED:
-        raise InvalidInput(
-            field="line discount", value=str(value), reason="must be a Decimal percent in [0, 100]"
-        )
+    check_discount_percent(value, "line discount")
 
 
 def _check_unit_price(_instance: object, _attribute: object, value: Money) -> None:
@@ -179,7 +180,9 @@ def _check_unit_price(_instance: object, _attribute: object, value: Money) -> No
 class InvoiceableLine:
     """What to invoice of one order line: the input to an invoice or credit note line.
 
-    ``unit_price`` is net or gross according to the document's :class:`PriceBasis`.
+    ``unit_price`` (and ``unit_discount``) are net or gross according to the document's
+    :class:`PriceBasis`. The discounts apply as on the order line: the percentage first, then the
+    fixed amount per unit.
     """
 
     order_id: str
@@ -190,18 +193,42 @@ class InvoiceableLine:
     unit_price: Money = attrs.field(validator=_check_unit_price)
     tax_category: TaxCategory
     discount_percent: Decimal = attrs.field(default=_ZERO, validator=_check_discount)
+    unit_discount: Money | None = None
+    """A fixed amount taken off each unit, after the percentage."""
+    _net_unit_price: Decimal = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        price = net_unit_price(self.unit_price, self.discount_percent, self.unit_discount)
+        object.__setattr__(self, "_net_unit_price", price)
+
+    @classmethod
+    def from_order_line(cls, order_id: str, line: OrderLine, quantity: Decimal) -> InvoiceableLine:
+        """``quantity`` of an order line, with the line's product, prices, discounts and tax."""
+        return cls(
+            order_id=order_id,
+            order_line_id=line.line_id,
+            product_id=line.product_id,
+            description=line.description,
+            quantity=quantity,
+            unit_price=line.unit_price,
+            tax_category=line.tax,
+            discount_percent=line.discount_percent,
+            unit_discount=line.unit_discount,
+        )
 
     @property
     def currency(self) -> Currency:
         """The currency of the unit price."""
         return self.unit_price.currency
 
+    @property
+    def net_unit_price(self) -> Decimal:
+        """The exact price of one unit after both discounts (not rounded)."""
+        return self._net_unit_price
+
     def amount(self) -> Money:
-        """Quantity x unit price less the line discount, rounded HALF_UP to the currency."""
-        raw = _CALC.multiply(self.quantity, self.unit_price.amount)
-        if self.discount_percent:
-            raw = _CALC.divide(_CALC.multiply(raw, _HUNDRED - self.discount_percent), _HUNDRED)
-        return quantize(raw, LINE_ROUNDING, self.currency)
+        """Quantity x net unit price, rounded HALF_UP to the currency."""
+        return line_amount(self.quantity, self._net_unit_price, self.currency)
 
 
 @attrs.frozen
@@ -415,87 +442,34 @@ def _assemble(
     return DocumentAmounts(currency, lines, tax_lines, Totals(net, tax, net + tax))
 
 
-# --- invoicing policy -------------------------------------------------------------------------
+# --- invoicing an order ----------------------------------------------------------------------
 
 
-class InvoicingPolicy(enum.Enum):
-    """When an order line may be invoiced."""
+def lines_from_order(
+    order: Order,
+    policy: InvoicingPolicy | None = None,
+    quantities: Mapping[str, QuantityLike] | None = None,
+) -> tuple[InvoiceableLine, ...]:
+    """What to invoice of ``order`` now: one line per order line with something to invoice.
 
-    ON_ORDER = "on_order"
-    """Prepayment: what was ordered and not cancelled."""
-    ON_SHIPMENT = "on_shipment"
-    """What was shipped."""
-    ON_DELIVERY = "on_delivery"
-    """What was delivered."""
-
-
-def _quantity(value: object, name: str) -> Decimal:
-    if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
-        raise InvalidQuantity(
-            field=name, value=str(value), reason="must be a finite, non-negative Decimal"
-        )
-    return value
-
-
-def invoiceable_quantity(
-    policy: InvoicingPolicy,
-    *,
-    ordered: Decimal,
-    cancelled: Decimal,
-    fulfilled: Decimal,
-    delivered: Decimal,
-    already_invoiced: Decimal,
-) -> Decimal:
-    """How much of an order line may be invoiced now under ``policy``; never negative.
-
-    The ceiling is ordered - cancelled (on order), fulfilled (on shipment) or delivered (on
-    delivery), less what is already invoiced. When returns or cancellations bring the ceiling
-    below what was invoiced, the answer is zero: the difference is a matter for a credit note.
+    Without ``quantities`` every line contributes all it may still be invoiced under ``policy``
+    (by default the order's own; a stricter one may be asked for). With them, only the named
+    lines, each refused with :class:`~o2c.domain.errors.OverInvoicing` beyond that bound. The
+    bound is the order's rule (:meth:`~o2c.domain.orders.Order.check_invoiceable`), the same that
+    :meth:`~o2c.domain.orders.Order.record_invoice` applies. Returns ``()`` when nothing can be
+    invoiced.
     """
-    ordered = _quantity(ordered, "ordered quantity")
-    cancelled = _quantity(cancelled, "cancelled quantity")
-    fulfilled = _quantity(fulfilled, "fulfilled quantity")
-    delivered = _quantity(delivered, "delivered quantity")
-    already_invoiced = _quantity(already_invoiced, "invoiced quantity")
-    if cancelled > ordered:
-        raise InvalidQuantity(
-            field="cancelled quantity", value=str(cancelled), reason="more than was ordered"
-        )
-    ceiling = {
-        InvoicingPolicy.ON_ORDER: ordered - cancelled,
-        InvoicingPolicy.ON_SHIPMENT: fulfilled,
-        InvoicingPolicy.ON_DELIVERY: delivered,
-    }[policy]
-    return max(_ZERO, ceiling - already_invoiced)
-
-
-def require_invoiceable(
-    policy: InvoicingPolicy,
-    requested: Decimal,
-    *,
-    order_id: str,
-    line_id: str,
-    ordered: Decimal,
-    cancelled: Decimal,
-    fulfilled: Decimal,
-    delivered: Decimal,
-    already_invoiced: Decimal,
-) -> Decimal:
-    """Return ``requested`` if the policy allows invoicing it now, else raise ``OverInvoicing``."""
-    available = invoiceable_quantity(
-        policy,
-        ordered=ordered,
-        cancelled=cancelled,
-        fulfilled=fulfilled,
-        delivered=delivered,
-        already_invoiced=already_invoiced,
+    if quantities is None:
+        wanted = order.invoiceable_quantities(policy)
+    else:
+        wanted = {
+            item.line_id: item.quantity for item in order.check_invoiceable(quantities, policy)
+        }
+    return tuple(
+        InvoiceableLine.from_order_line(order.order_id, line, wanted[line.line_id])
+        for line in order.lines
+        if line.line_id in wanted
     )
-    _check_quantity(None, None, requested)
-    if requested > available:
-        raise OverInvoicing(
-            order_id=order_id, line_id=line_id, requested=str(requested), available=str(available)
-        )
-    return requested
 
 
 # --- payment terms, as invoicing needs them ---------------------------------------------------
@@ -867,6 +841,38 @@ class Invoice:
             replaces=replaced.number,
         )
 
+    @classmethod
+    def from_order(
+        cls,
+        order: Order,
+        invoice_id: str,
+        *,
+        policy: InvoicingPolicy | None = None,
+        quantities: Mapping[str, QuantityLike] | None = None,
+        tax_rounding: TaxRounding = TaxRounding.PER_DOCUMENT,
+        delivery_date: date | None = None,
+    ) -> Invoice:
+        """A draft invoice of what :func:`lines_from_order` says may be invoiced of ``order``.
+
+        Order prices are net, so the draft is tax-exclusive; its order date is the date the order
+        was placed (or created). Raises :class:`EmptyInvoice` when there is nothing to invoice.
+        The draft does not change the order: record it there with
+        ``order.record_invoice(draft.quantities_by_order_line(), invoice_id=..., on=...)``.
+        """
+        items = lines_from_order(order, policy, quantities)
+        if not items:
+            raise EmptyInvoice(document_id=invoice_id)
+        return cls.draft(
+            invoice_id,
+            order.customer_id,
+            items,
+            order.currency,
+            prices=PriceBasis.TAX_EXCLUSIVE,
+            tax_rounding=tax_rounding,
+            order_date=order.placed_on or order.created_on,
+            delivery_date=delivery_date,
+        )
+
     def add_line(self, line: InvoiceableLine) -> Invoice:
         """The draft with one more line."""
         return self._with_items((*self._items, line), "add a line")
@@ -902,6 +908,30 @@ class Invoice:
     def lines(self) -> tuple[InvoiceLine, ...]:
         """The priced lines."""
         return self.amounts.lines
+
+    def quantities_by_order_line(self, order_id: str | None = None) -> dict[str, Decimal]:
+        """The quantities this invoice bills, summed per order line id, for one order.
+
+        This is what to record on the order (:meth:`~o2c.domain.orders.Order.record_invoice`).
+        ``order_id`` may be left out when the invoice bills a single order; for an invoice of
+        several orders it must name one (:class:`InvalidInput` otherwise). Lines of no order (a
+        manual charge) are left out.
+        """
+        orders = {line.item.order_id for line in self.lines if line.item.order_id}
+        if order_id is None:
+            if len(orders) > 1:
+                raise InvalidInput(
+                    field="order id",
+                    value=", ".join(sorted(orders)),
+                    reason=f"{self.invoice_id} bills several orders; name one",
+                )
+            order_id = next(iter(orders), "")
+        billed: dict[str, Decimal] = {}
+        for line in self.lines:
+            item = line.item
+            if item.order_id and item.order_id == order_id:
+                billed[item.order_line_id] = billed.get(item.order_line_id, _ZERO) + item.quantity
+        return billed
 
     @property
     def tax_lines(self) -> tuple[TaxLine, ...]:

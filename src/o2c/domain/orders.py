@@ -8,17 +8,22 @@ invoicing progress apart:
 * ``quantity``: ordered (in the current revision);
 * ``cancelled``: no longer wanted; never shipped, never billed;
 * ``fulfilled``: shipped so far (over one or more shipments);
+* ``delivered``: received by the customer so far (confirmed by the carrier or the customer);
 * ``back_ordered``: part of the open quantity flagged as waiting for stock;
 * ``invoiced``: billed so far;
 * ``returned``: shipped and sent back (an RMA); a credit note follows elsewhere.
 
 Derived from them: ``effective_quantity = quantity - cancelled`` (what will be shipped and billed),
-``open_quantity = effective_quantity - fulfilled`` (still to ship).
+``open_quantity = effective_quantity - fulfilled`` (still to ship) and ``deliverable_quantity =
+fulfilled - max(delivered, returned)`` (on its way: a return counts against delivered goods first).
 
 The invariants that every line keeps, whatever the sequence of operations:
 ``0 <= fulfilled <= effective_quantity``, ``back_ordered <= open_quantity``,
-``returned <= fulfilled`` and ``invoiced <= fulfilled`` for invoicing on shipment, or
-``invoiced <= effective_quantity`` for invoicing on order (prepayment).
+``returned <= fulfilled``, ``delivered <= fulfilled`` and ``invoiced <= ceiling`` where the
+order's :class:`InvoicingPolicy` sets the ceiling: ``effective_quantity`` on order (prepayment),
+``fulfilled`` on shipment, ``delivered`` on delivery (:meth:`OrderLine.invoiceable_quantity` is
+the one rule; invoicing asks it too). Like ``fulfilled``, ``delivered`` only grows: goods invoiced
+and then returned call for a credit note, never for a lower ceiling.
 
 **Status.** The lifecycle state follows *shipping* until the order is fully shipped, and
 *invoicing* from then on: ``approved -> partially_fulfilled -> fulfilled -> partially_invoiced ->
@@ -27,14 +32,17 @@ in advance on order) are recorded on the lines and shown by :attr:`Order.invoici
 (none / partial / full) without moving the lifecycle; when the last shipment arrives the state
 moves on to ``fulfilled``, ``partially_invoiced`` or ``invoiced`` according to what is already
 billed. Callers never choose between "partially" and "completely": the operations derive the
-trigger from the quantities and the lifecycle table checks that it is allowed.
+trigger from the quantities and the lifecycle table checks that it is allowed. Deliveries never
+move the state either (an order may be completed before its goods arrive, when it is invoiced on
+shipment); :attr:`Order.delivery_status` shows them.
 
 **Amounts.** A line's net amount is ``quantize(q * net_unit_price, HALF_UP)`` for its effective
 quantity ``q``, where ``net_unit_price = unit_price * (1 - discount_percent / 100) -
-unit_discount``, kept exact (unit prices may be more precise than the currency). The fixed
-discount is *per unit*, so any part of a line (a shipment, an invoice, a return) is valued by the
-same rule. Order tax is an *estimate*: per tax category, ``HALF_UP`` of the category's net base
-times its rate. The invoice, not the order, is authoritative for tax.
+unit_discount``, kept exact (unit prices may be more precise than the currency). The rule lives in
+:mod:`o2c.domain.pricing`, shared with invoice lines. The fixed discount is *per unit*, so any part
+of a line (a shipment, an invoice, a return) is valued by the same rule. Order tax is an *estimate*:
+per tax category, ``HALF_UP`` of the category's net base times its rate. The invoice, not the order,
+is authoritative for tax.
 """
 
 from __future__ import annotations
@@ -57,6 +65,7 @@ from o2c.domain.errors import (
     InvalidQuantity,
     OverBackOrder,
     OverCancellation,
+    OverDelivery,
     OverFulfilment,
     OverInvoicing,
     OverReturn,
@@ -64,7 +73,8 @@ from o2c.domain.errors import (
 )
 from o2c.domain.events import Changed, DomainEvent
 from o2c.domain.lifecycle import Lifecycle
-from o2c.domain.money import Currency, Money, Rounding, percent_of, quantize, total, unit_price
+from o2c.domain.money import Currency, Money, Rounding, percent_of, total
+from o2c.domain.pricing import LINE_ROUNDING, check_discount_percent, line_amount, net_unit_price
 from o2c.domain.tax import TaxCategory
 
 __all__ = [
@@ -73,7 +83,7 @@ __all__ = [
     "ORDER_LIFECYCLE",
     "QUANTITY_DECIMALS",
     "TAX_ROUNDING",
-    "InvoiceMethod",
+    "InvoicingPolicy",
     "LineQuantity",
     "Order",
     "OrderLine",
@@ -90,12 +100,14 @@ __all__ = [
     "GoodsReturned",
     "LineBackOrdered",
     "LineCancelled",
+    "LineDelivered",
     "LineFulfilled",
     "OrderAmended",
     "OrderApproved",
     "OrderCancelled",
     "OrderCompleted",
     "OrderCreated",
+    "OrderDelivered",
     "OrderFulfilled",
     "OrderInvoiced",
     "OrderPlaced",
@@ -107,13 +119,10 @@ __all__ = [
 QUANTITY_DECIMALS = 6
 #: The largest quantity a line accepts; larger values are refused before any arithmetic.
 MAX_QUANTITY = Decimal("1000000000000")
-#: Rounding of line amounts (quantity x net unit price) to the currency.
-LINE_ROUNDING = Rounding.HALF_UP
 #: Rounding of the estimated tax of each tax category.
 TAX_ROUNDING = Rounding.HALF_UP
 
 _ZERO = Decimal(0)
-_HUNDRED = Decimal(100)
 # Quantities and prices are bounded, so this never rounds; if it had to, it raises instead.
 _EXACT = decimal.Context(
     prec=60, traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow]
@@ -164,25 +173,37 @@ def to_quantity(value: QuantityLike, field: str = "quantity") -> Decimal:
 
 
 def _to_percent(value: QuantityLike) -> Decimal:
-    result = _to_decimal(value, "discount percent")
-    if not _ZERO <= result <= _HUNDRED:
-        raise InvalidInput(
-            field="discount percent", value=str(value), reason="must be between 0 and 100"
-        )
-    return result
+    return check_discount_percent(_to_decimal(value, "discount percent"))
 
 
 def _fmt(quantity: Decimal) -> str:
     return f"{quantity.normalize():f}"
 
 
-class InvoiceMethod(enum.Enum):
-    """When an order's lines may be invoiced, which bounds the invoiced quantity."""
+class InvoicingPolicy(enum.Enum):
+    """When an order's lines may be invoiced: it sets the ceiling of each line's invoiced quantity.
 
-    ON_SHIPMENT = "on_shipment"
-    """Bill what has shipped: ``invoiced <= fulfilled``."""
+    The ceilings nest (``delivered <= fulfilled <= quantity - cancelled``), so a stricter policy
+    never allows more than a looser one.
+    """
+
     ON_ORDER = "on_order"
     """Bill in advance (prepayment): ``invoiced <= quantity - cancelled``."""
+    ON_SHIPMENT = "on_shipment"
+    """Bill what has shipped: ``invoiced <= fulfilled``."""
+    ON_DELIVERY = "on_delivery"
+    """Bill what the customer has received: ``invoiced <= delivered``."""
+
+    def allows_more_than(self, other: InvoicingPolicy) -> bool:
+        """Whether this policy's ceiling can exceed ``other``'s."""
+        return _STRICTEST_FIRST.index(self) > _STRICTEST_FIRST.index(other)
+
+
+_STRICTEST_FIRST = (
+    InvoicingPolicy.ON_DELIVERY,
+    InvoicingPolicy.ON_SHIPMENT,
+    InvoicingPolicy.ON_ORDER,
+)
 
 
 class Progress(enum.Enum):
@@ -224,35 +245,22 @@ class OrderLine:
     cancelled: Decimal = _ZERO
     invoiced: Decimal = _ZERO
     returned: Decimal = _ZERO
+    delivered: Decimal = _ZERO
+    """Received by the customer (cumulative, like ``fulfilled``; returns do not reduce it)."""
+    _net_unit_price: Decimal = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         if not self.line_id or not self.product_id:
             raise InvalidInput(
                 field="order line", value=self.line_id, reason="needs a line id and a product id"
             )
-        price = self.unit_price
-        unit_price(price.amount, price.currency)  # refuses excess precision
-        if price.amount < 0:
-            raise InvalidInput(field="unit price", value=str(price), reason="must not be negative")
-        if self.unit_discount is not None:
-            discount = self.unit_discount
-            if discount.currency != price.currency:
-                raise CurrencyMismatch(expected=price.currency.code, actual=discount.currency.code)
-            unit_price(discount.amount, discount.currency)
-            if discount.amount < 0:
-                raise InvalidInput(
-                    field="unit discount", value=str(discount), reason="must not be negative"
-                )
-        if self.net_unit_price < 0:
-            raise InvalidInput(
-                field="unit discount",
-                value=str(self.unit_discount),
-                reason="exceeds the discounted unit price",
-            )
+        # validated and computed once: every amount of the line is priced from it
+        price = net_unit_price(self.unit_price, self.discount_percent, self.unit_discount)
+        object.__setattr__(self, "_net_unit_price", price)
         self._check_progress()
 
     def _check_progress(self) -> None:
-        for name in ("fulfilled", "back_ordered", "cancelled", "invoiced", "returned"):
+        for name in ("fulfilled", "back_ordered", "cancelled", "invoiced", "returned", "delivered"):
             value = getattr(self, name)
             if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
                 raise InvalidQuantity(
@@ -265,6 +273,7 @@ class OrderLine:
             (self.fulfilled <= self.effective_quantity, "fulfilled exceeds ordered - cancelled"),
             (self.back_ordered <= self.open_quantity, "back-ordered exceeds the open quantity"),
             (self.returned <= self.fulfilled, "returned exceeds fulfilled"),
+            (self.delivered <= self.fulfilled, "delivered exceeds fulfilled"),
             (self.invoiced <= self.effective_quantity, "invoiced exceeds ordered - cancelled"),
         )
         for holds, reason in rules:
@@ -278,8 +287,8 @@ class OrderLine:
     def _progress_text(self) -> str:
         return (
             f"ordered {_fmt(self.quantity)}, cancelled {_fmt(self.cancelled)}, "
-            f"fulfilled {_fmt(self.fulfilled)}, invoiced {_fmt(self.invoiced)}, "
-            f"returned {_fmt(self.returned)}"
+            f"fulfilled {_fmt(self.fulfilled)}, delivered {_fmt(self.delivered)}, "
+            f"invoiced {_fmt(self.invoiced)}, returned {_fmt(self.returned)}"
         )
 
     @property
@@ -291,7 +300,14 @@ class OrderLine:
     def has_progress(self) -> bool:
         """Whether anything has happened to the line since it was written."""
         return any(
-            (self.fulfilled, self.back_ordered, self.cancelled, self.invoiced, self.returned)
+            (
+                self.fulfilled,
+                self.back_ordered,
+                self.cancelled,
+                self.invoiced,
+                self.returned,
+                self.delivered,
+            )
         )
 
     @property
@@ -309,10 +325,30 @@ class OrderLine:
         """Shipped and not yet returned."""
         return _EXACT.subtract(self.fulfilled, self.returned)
 
-    def invoiceable_quantity(self, method: InvoiceMethod) -> Decimal:
-        """What may still be invoiced under the order's invoicing method."""
-        ceiling = self.fulfilled if method is InvoiceMethod.ON_SHIPMENT else self.effective_quantity
-        return max(_ZERO, _EXACT.subtract(ceiling, self.invoiced))
+    @property
+    def deliverable_quantity(self) -> Decimal:
+        """Shipped and neither delivered nor returned: what a delivery may still confirm.
+
+        A return is counted against delivered goods first; only what it takes back beyond them
+        (goods refused at the door or lost on the way) can no longer be delivered.
+        """
+        return _EXACT.subtract(self.fulfilled, max(self.delivered, self.returned))
+
+    def invoice_ceiling(self, policy: InvoicingPolicy) -> Decimal:
+        """The most of this line that may ever be invoiced under ``policy`` (so far)."""
+        if policy is InvoicingPolicy.ON_SHIPMENT:
+            return self.fulfilled
+        if policy is InvoicingPolicy.ON_DELIVERY:
+            return self.delivered
+        return self.effective_quantity
+
+    def invoiceable_quantity(self, policy: InvoicingPolicy) -> Decimal:
+        """What may still be invoiced under ``policy``: its ceiling less what is invoiced.
+
+        Never negative: goods invoiced and then returned call for a credit note, not for less
+        invoicing.
+        """
+        return max(_ZERO, _EXACT.subtract(self.invoice_ceiling(policy), self.invoiced))
 
     @property
     def cancellable_quantity(self) -> Decimal:
@@ -322,19 +358,11 @@ class OrderLine:
     @property
     def net_unit_price(self) -> Decimal:
         """The exact price of one unit after both discounts (not rounded)."""
-        price = self.unit_price.amount
-        if self.discount_percent:
-            keep = _EXACT.divide(_EXACT.subtract(_HUNDRED, self.discount_percent), _HUNDRED)
-            price = _EXACT.multiply(price, keep)
-        if self.unit_discount is not None:
-            price = _EXACT.subtract(price, self.unit_discount.amount)
-        return price
+        return self._net_unit_price
 
     def amount_for(self, quantity: Decimal) -> Money:
         """Net amount of ``quantity`` units of this line, rounded to the currency HALF_UP."""
-        return quantize(
-            _EXACT.multiply(quantity, self.net_unit_price), LINE_ROUNDING, self.currency
-        )
+        return line_amount(quantity, self._net_unit_price, self.currency)
 
     @property
     def net_amount(self) -> Money:
@@ -344,8 +372,7 @@ class OrderLine:
     @property
     def list_amount(self) -> Money:
         """The effective quantity at the undiscounted unit price, rounded HALF_UP."""
-        value = _EXACT.multiply(self.effective_quantity, self.unit_price.amount)
-        return quantize(value, LINE_ROUNDING, self.currency)
+        return line_amount(self.effective_quantity, self.unit_price.amount, self.currency)
 
     @property
     def discount_amount(self) -> Money:
@@ -462,6 +489,7 @@ class OrderTrigger(enum.Enum):
     FULFIL_COMPLETELY = "fulfil_completely"
     INVOICE_PARTIALLY = "invoice_partially"
     INVOICE_COMPLETELY = "invoice_completely"
+    RECORD_DELIVERY = "record_delivery"
     RECORD_RETURN = "record_return"
     COMPLETE = "complete"
     CANCEL = "cancel"
@@ -472,7 +500,8 @@ _T = OrderTrigger
 _SHIPPING = (_S.APPROVED, _S.PARTIALLY_FULFILLED)
 _SHIPPED = (_S.FULFILLED, _S.PARTIALLY_INVOICED)
 _BEFORE_FULFILMENT = (_S.DRAFT, _S.PLACED, _S.CREDIT_REVIEW, _S.CREDIT_HOLD, _S.APPROVED)
-_RETURNABLE = (_S.PARTIALLY_FULFILLED, *_SHIPPED, _S.INVOICED, _S.COMPLETED)
+# states in which something has shipped: deliveries and returns may arrive, even after closing
+_HAS_SHIPPED = (_S.PARTIALLY_FULFILLED, *_SHIPPED, _S.INVOICED, _S.COMPLETED)
 
 #: The order lifecycle. Self-loops are steps that are allowed without changing the state.
 ORDER_LIFECYCLE: Lifecycle[OrderStatus, OrderTrigger] = Lifecycle.of(
@@ -495,7 +524,9 @@ ORDER_LIFECYCLE: Lifecycle[OrderStatus, OrderTrigger] = Lifecycle.of(
         *((s, _T.INVOICE_COMPLETELY, s) for s in _SHIPPING),
         (_SHIPPED, _T.INVOICE_PARTIALLY, _S.PARTIALLY_INVOICED),
         (_SHIPPED, _T.INVOICE_COMPLETELY, _S.INVOICED),
-        *((s, _T.RECORD_RETURN, s) for s in _RETURNABLE),
+        # delivery is tracked per line and never moves the state
+        *((s, _T.RECORD_DELIVERY, s) for s in _HAS_SHIPPED),
+        *((s, _T.RECORD_RETURN, s) for s in _HAS_SHIPPED),
         (_S.INVOICED, _T.COMPLETE, _S.COMPLETED),
         (_BEFORE_FULFILMENT, _T.CANCEL, _S.CANCELLED),
     ],
@@ -603,6 +634,25 @@ class OrderFulfilled(DomainEvent):
 
 
 @attrs.frozen
+class LineDelivered(DomainEvent):
+    """Part of a line reached the customer, from the shipment ``shipment_id`` if known."""
+
+    order_id: str
+    line_id: str
+    quantity: Decimal
+    shipment_id: str | None
+    on: date
+
+
+@attrs.frozen
+class OrderDelivered(DomainEvent):
+    """Everything shipped has been delivered and nothing is left to ship."""
+
+    order_id: str
+    on: date
+
+
+@attrs.frozen
 class OrderInvoiced(DomainEvent):
     """An invoice billed these quantities; ``fully_invoiced`` when nothing is left to bill."""
 
@@ -673,7 +723,7 @@ class Order:
     created_on: date
     lines: tuple[OrderLine, ...]
     status: OrderStatus = OrderStatus.DRAFT
-    invoice_method: InvoiceMethod = InvoiceMethod.ON_SHIPMENT
+    invoicing_policy: InvoicingPolicy = InvoicingPolicy.ON_SHIPMENT
     quote_id: str | None = None
     placed_on: date | None = None
     revisions: tuple[OrderRevision, ...] = ()
@@ -685,6 +735,13 @@ class Order:
                 field="order", value=self.order_id, reason="needs an order id and a customer id"
             )
         check_lines(self.order_id, self.lines)
+        for line in self.lines:
+            if line.invoiced > line.invoice_ceiling(self.invoicing_policy):
+                raise InvalidQuantity(
+                    field=f"invoiced of line {line.line_id}",
+                    value=_fmt(line.invoiced),
+                    reason=f"exceeds what {self.invoicing_policy.value} invoicing allows",
+                )
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -731,6 +788,19 @@ class Order:
         return self._progress(lambda line: line.fulfilled)
 
     @property
+    def delivery_status(self) -> Progress:
+        """Whether nothing, part or all of the order has reached the customer.
+
+        Full once something was delivered, nothing is left to ship and nothing shipped is still
+        on its way (neither delivered nor returned).
+        """
+        if not any(line.delivered for line in self.lines):
+            return Progress.NONE
+        if any(line.open_quantity or line.deliverable_quantity for line in self.lines):
+            return Progress.PARTIAL
+        return Progress.FULL
+
+    @property
     def invoicing_status(self) -> Progress:
         """Whether nothing, part or all of the effective quantities has been invoiced."""
         return self._progress(lambda line: line.invoiced)
@@ -752,7 +822,7 @@ class Order:
         lines: Iterable[OrderLine],
         *,
         on: date,
-        invoice_method: InvoiceMethod = InvoiceMethod.ON_SHIPMENT,
+        invoicing_policy: InvoicingPolicy = InvoicingPolicy.ON_SHIPMENT,
         quote_id: str | None = None,
     ) -> Changed[Order]:
         """A draft order. Refuses no lines, duplicate line ids, mixed currencies, used lines."""
@@ -760,7 +830,12 @@ class Order:
         for line in lines:
             _require_fresh(line)
         order = cls(
-            order_id, customer_id, on, lines, invoice_method=invoice_method, quote_id=quote_id
+            order_id,
+            customer_id,
+            on,
+            lines,
+            invoicing_policy=invoicing_policy,
+            quote_id=quote_id,
         )
         return Changed(order, (OrderCreated(order_id, customer_id, on),))
 
@@ -934,20 +1009,82 @@ class Order:
         ]
         return order._settle(events, on)
 
-    # --- invoicing and returns -----------------------------------------------------------------
-
-    def record_invoice(
-        self, quantities: Mapping[str, QuantityLike], *, invoice_id: str, on: date
+    def record_delivery(
+        self, quantities: Mapping[str, QuantityLike], *, on: date, shipment_id: str | None = None
     ) -> Changed[Order]:
-        """Record that an invoice billed these quantities per line id.
+        """Record that the customer received these quantities per line id.
 
-        On shipment, a line can be billed up to what has shipped; on order (prepayment), up to
-        what is ordered and not cancelled.
+        Refuses more than a line has on its way (:attr:`OrderLine.deliverable_quantity`) with
+        :class:`OverDelivery`. The lifecycle state does not change; :attr:`delivery_status`
+        shows the progress, and :class:`OrderDelivered` follows the delivery that completes it.
         """
-        self._next(_T.INVOICE_PARTIALLY, on)
+        self._next(_T.RECORD_DELIVERY, on)
         parsed = self._parse(quantities)
         for line_id, amount in parsed:
-            available = self.line(line_id).invoiceable_quantity(self.invoice_method)
+            available = self.line(line_id).deliverable_quantity
+            if amount > available:
+                raise OverDelivery(
+                    order_id=self.order_id,
+                    line_id=line_id,
+                    requested=_fmt(amount),
+                    available=_fmt(available),
+                )
+        received = dict(parsed)
+        lines = tuple(
+            attrs.evolve(line, delivered=_EXACT.add(line.delivered, received[line.line_id]))
+            if line.line_id in received
+            else line
+            for line in self.lines
+        )
+        order = attrs.evolve(self, lines=lines)
+        events: list[DomainEvent] = [
+            LineDelivered(self.order_id, line_id, amount, shipment_id, on)
+            for line_id, amount in parsed
+        ]
+        if order.delivery_status is Progress.FULL:
+            events.append(OrderDelivered(self.order_id, on))
+        return Changed(order, tuple(events))
+
+    # --- invoicing and returns -----------------------------------------------------------------
+
+    def _policy(self, policy: InvoicingPolicy | None) -> InvoicingPolicy:
+        if policy is None:
+            return self.invoicing_policy
+        if policy.allows_more_than(self.invoicing_policy):
+            raise InvalidInput(
+                field="invoicing policy",
+                value=policy.value,
+                reason=f"order {self.order_id} is invoiced {self.invoicing_policy.value}",
+            )
+        return policy
+
+    def invoiceable_quantities(self, policy: InvoicingPolicy | None = None) -> dict[str, Decimal]:
+        """What may be invoiced now, per line id, leaving out lines with nothing to invoice.
+
+        ``policy`` defaults to the order's own; a stricter one may be asked for (say, invoicing
+        only what was delivered on an order invoiced on shipment), a looser one raises
+        :class:`InvalidInput`.
+        """
+        rule = self._policy(policy)
+        return {
+            line.line_id: quantity
+            for line in self.lines
+            if (quantity := line.invoiceable_quantity(rule)) > 0
+        }
+
+    def check_invoiceable(
+        self, quantities: Mapping[str, QuantityLike], policy: InvoicingPolicy | None = None
+    ) -> tuple[LineQuantity, ...]:
+        """The quantities per line id as parsed, if ``policy`` allows invoicing them now.
+
+        Raises :class:`InvalidQuantity` for bad or no quantities, :class:`UnknownLine`, and
+        :class:`OverInvoicing` for more than a line's :meth:`OrderLine.invoiceable_quantity`.
+        ``policy`` is as for :meth:`invoiceable_quantities`.
+        """
+        rule = self._policy(policy)
+        parsed = self._parse(quantities)
+        for line_id, amount in parsed:
+            available = self.line(line_id).invoiceable_quantity(rule)
             if amount > available:
                 raise OverInvoicing(
                     order_id=self.order_id,
@@ -955,7 +1092,20 @@ class Order:
                     requested=_fmt(amount),
                     available=_fmt(available),
                 )
-        billed = dict(parsed)
+        return tuple(LineQuantity(line_id, amount) for line_id, amount in parsed)
+
+    def record_invoice(
+        self, quantities: Mapping[str, QuantityLike], *, invoice_id: str, on: date
+    ) -> Changed[Order]:
+        """Record that an invoice billed these quantities per line id.
+
+        The order's :class:`InvoicingPolicy` bounds each line (:meth:`check_invoiceable`): on
+        order (prepayment) up to what is ordered and not cancelled, on shipment up to what has
+        shipped, on delivery up to what was delivered.
+        """
+        self._next(_T.INVOICE_PARTIALLY, on)
+        parsed = self.check_invoiceable(quantities)
+        billed = {item.line_id: item.quantity for item in parsed}
         lines = tuple(
             attrs.evolve(line, invoiced=_EXACT.add(line.invoiced, billed[line.line_id]))
             if line.line_id in billed
@@ -966,9 +1116,7 @@ class Order:
         full = order.invoicing_status is Progress.FULL
         trigger = _T.INVOICE_COMPLETELY if full else _T.INVOICE_PARTIALLY
         order = attrs.evolve(order, status=self._next(trigger, on))
-        event = OrderInvoiced(
-            self.order_id, invoice_id, tuple(LineQuantity(i, q) for i, q in parsed), full, on
-        )
+        event = OrderInvoiced(self.order_id, invoice_id, parsed, full, on)
         return Changed(order, (event,))
 
     def record_return(

@@ -22,7 +22,7 @@ from o2c.domain.events import Changed, DomainEvent
 from o2c.domain.lifecycle import Lifecycle
 from o2c.domain.money import Currency
 from o2c.domain.orders import (
-    InvoiceMethod,
+    InvoicingPolicy,
     Order,
     OrderLine,
     OrderTotals,
@@ -235,7 +235,7 @@ class Quote:
         *,
         on: date,
         place: bool = False,
-        invoice_method: InvoiceMethod = InvoiceMethod.ON_SHIPMENT,
+        invoicing_policy: InvoicingPolicy = InvoicingPolicy.ON_SHIPMENT,
     ) -> Changed[tuple[Quote, Order]]:
         """Convert the accepted quote into a draft order, or a placed one with ``place=True``.
 
@@ -247,7 +247,7 @@ class Quote:
             self.customer_id,
             self.lines,
             on=on,
-            invoice_method=invoice_method,
+            invoicing_policy=invoicing_policy,
             quote_id=self.quote_id,
         )
         events: tuple[DomainEvent, ...] = (QuoteConverted(self.quote_id, order_id, on),)
