@@ -1,0 +1,909 @@
+"""Receipts and cash application: money that came in, and the open items it pays.
+
+A :class:`Receipt` is one incoming payment (a bank statement line, a captured card payment, a
+cheque): its amount, value date, who paid, the remittance text and structured reference they gave,
+and the id of the line it came from. Cash application decides which open items it pays. Each
+decision is an :class:`Allocation` that names the rule that made it, its confidence and an
+explanation, so a person can always see why money went where it went.
+
+:func:`apply_statement` applies many receipts in one run against one
+:class:`~o2c.domain.matching.MatchingIndex`; :func:`apply_cash` applies one. Both climb the
+matching ladder (see :mod:`o2c.domain.matching`) and then settle the proposed items:
+
+* a receipt smaller than an item pays part of it and the item stays open (partial payment);
+* one receipt may pay several items (oldest first), several receipts may pay one item;
+* money left over stays on the receipt as unapplied cash, which is the customer's credit;
+* a payment short of the open amount within the :class:`~o2c.domain.matching.WriteOffTolerance`
+  settles the item, the shortfall written off under the tolerance's reason code;
+* a payment of the discounted amount within the discount window settles the item, the
+  allocation recording the discount taken.
+
+A receipt that nothing matches goes on account when its customer is known, otherwise into the
+exception queue with ranked suggestions. Invariants: an allocation never exceeds the item's open
+amount nor the receipt's unapplied amount; ``amount = applied + unapplied + refunded``; and a
+statement line (its ``source_id``) is applied once, ever (:class:`AppliedSources`).
+
+:func:`reverse_receipt` undoes a bounced payment, reopening exactly what it settled (discounts and
+write-offs included); :func:`refund_receipt` pays unapplied cash back; :func:`apply_to_item` is a
+person's decision for a receipt from the queue or for credit on account.
+"""
+
+from __future__ import annotations
+
+import decimal
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+
+import attrs
+
+from o2c.domain.errors import (
+    CurrencyMismatch,
+    DuplicateReceipt,
+    InvalidAmount,
+    InvalidInput,
+    OverAllocation,
+    UnappliedCashExceeded,
+)
+from o2c.domain.events import Changed, DomainEvent
+from o2c.domain.lifecycle import Lifecycle
+from o2c.domain.matching import (
+    DEFAULT_LADDER,
+    MatchContext,
+    MatchingConfig,
+    MatchingIndex,
+    MatchingRule,
+    PayerDirectory,
+    Proposal,
+    Suggestion,
+    reference_core,
+    similarity,
+)
+from o2c.domain.money import Currency, Money, decimals_of, is_exact, total, zero
+from o2c.domain.receivables import OpenItem
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "RECEIPT_LIFECYCLE",
+    "Allocation",
+    "AppliedSources",
+    "CashApplication",
+    "ExceptionEntry",
+    "ItemApplication",
+    "Payer",
+    "PaymentMethod",
+    "Receipt",
+    "ReceiptApplied",
+    "ReceiptPlacedOnAccount",
+    "ReceiptQueuedForReview",
+    "ReceiptRefunded",
+    "ReceiptReversed",
+    "ReceiptState",
+    "ReceiptTrigger",
+    "Reversal",
+    "StatementRun",
+    "apply_cash",
+    "apply_statement",
+    "apply_to_item",
+    "refund_receipt",
+    "reverse_receipt",
+]
+
+DEFAULT_CONFIG = MatchingConfig()
+"""The configuration cash application uses unless given one (no write-offs)."""
+
+_MINOR_CONTEXT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
+
+
+# --- lifecycle ----------------------------------------------------------------------------------
+
+
+class ReceiptState(enum.Enum):
+    """Where a receipt stands in cash application."""
+
+    UNAPPLIED = "unapplied"
+    PARTIALLY_APPLIED = "partially_applied"
+    APPLIED = "applied"
+    ON_ACCOUNT = "on_account"
+    REFUNDED = "refunded"
+    REVERSED = "reversed"
+
+
+class ReceiptTrigger(enum.Enum):
+    """What moves a receipt."""
+
+    APPLY_PART = "apply_part"
+    """Allocations that leave some cash unapplied."""
+    APPLY_ALL = "apply_all"
+    """Allocations that use up the rest of the cash."""
+    PLACE_ON_ACCOUNT = "place_on_account"
+    REFUND_PART = "refund_part"
+    """Pay back some of the unapplied cash; the rest stays."""
+    REFUND_REST = "refund_rest"
+    """Pay back all the unapplied cash."""
+    REVERSE = "reverse"
+    """The payment bounced or was recalled: undo what it paid."""
+
+
+_S = ReceiptState
+_T = ReceiptTrigger
+
+RECEIPT_LIFECYCLE: Lifecycle[ReceiptState, ReceiptTrigger] = Lifecycle.of(
+    "receipt",
+    _S.UNAPPLIED,
+    [
+        ((_S.UNAPPLIED, _S.PARTIALLY_APPLIED, _S.ON_ACCOUNT), _T.APPLY_PART, _S.PARTIALLY_APPLIED),
+        ((_S.UNAPPLIED, _S.PARTIALLY_APPLIED, _S.ON_ACCOUNT), _T.APPLY_ALL, _S.APPLIED),
+        ((_S.UNAPPLIED, _S.PARTIALLY_APPLIED), _T.PLACE_ON_ACCOUNT, _S.ON_ACCOUNT),
+        (_S.UNAPPLIED, _T.REFUND_PART, _S.UNAPPLIED),
+        (_S.PARTIALLY_APPLIED, _T.REFUND_PART, _S.PARTIALLY_APPLIED),
+        (_S.ON_ACCOUNT, _T.REFUND_PART, _S.ON_ACCOUNT),
+        ((_S.UNAPPLIED, _S.ON_ACCOUNT), _T.REFUND_REST, _S.REFUNDED),
+        (_S.PARTIALLY_APPLIED, _T.REFUND_REST, _S.APPLIED),
+        (
+            (_S.UNAPPLIED, _S.PARTIALLY_APPLIED, _S.APPLIED, _S.ON_ACCOUNT),
+            _T.REVERSE,
+            _S.REVERSED,
+        ),
+    ],
+)
+"""The receipt lifecycle. A partly applied receipt whose rest is refunded counts as applied."""
+
+
+# --- receipts -----------------------------------------------------------------------------------
+
+
+class PaymentMethod(enum.Enum):
+    """How the money came."""
+
+    TRANSFER = "transfer"
+    DIRECT_DEBIT = "direct_debit"
+    CARD = "card"
+    CHEQUE = "cheque"
+    WALLET = "wallet"
+    CASH = "cash"
+
+
+@attrs.frozen
+class Payer:
+    """Who paid, as far as the bank or gateway tells: a customer id if known, a name, an account."""
+
+    customer_id: str | None = None
+    name: str = ""
+    account: str = ""
+    """The payer's account, e.g. an IBAN."""
+
+
+def _exact(amount: Money) -> bool:
+    """Whether an amount has no more decimals than its currency (cheaper than normalizing)."""
+    value = amount.amount
+    places = decimals_of(amount.currency.code)
+    if places >= len(_UNITS):
+        return is_exact(amount)
+    return value.quantize(_UNITS[places], context=_CHECK_CONTEXT) == value
+
+
+_CHECK_CONTEXT = decimal.Context(prec=60, rounding=decimal.ROUND_DOWN)
+_UNITS = tuple(Decimal(1).scaleb(-places) for places in range(8))
+
+
+def _show(amount: Money) -> str:
+    """An amount for an explanation: plain, without locale formatting (which is slow)."""
+    return f"{amount.amount} {amount.currency.code}"
+
+
+def _zero_like(receipt: Receipt) -> Money:
+    return zero(receipt.amount.currency)
+
+
+@attrs.frozen
+class Receipt:
+    """One incoming payment and what has become of it.
+
+    ``applied`` is what allocations took, ``refunded`` what was paid back; the rest is
+    :attr:`unapplied`. ``source_id`` names the statement line or gateway payment the receipt came
+    from; cash application applies each source once.
+    """
+
+    receipt_id: str
+    amount: Money
+    value_date: date
+    source_id: str
+    payer: Payer = Payer()
+    remittance: str = ""
+    """The free text the payer sent along."""
+    reference: str | None = None
+    """A structured reference (an RF creditor reference, an invoice number, a payment intent id)."""
+    method: PaymentMethod = PaymentMethod.TRANSFER
+    state: ReceiptState = ReceiptState.UNAPPLIED
+    applied: Money = attrs.field(default=attrs.Factory(_zero_like, takes_self=True))
+    refunded: Money = attrs.field(default=attrs.Factory(_zero_like, takes_self=True))
+
+    def __attrs_post_init__(self) -> None:
+        if not self.receipt_id or not self.source_id:
+            raise InvalidInput(
+                field="receipt", value=self.receipt_id, reason="needs an id and a source id"
+            )
+        code = self.amount.currency.code
+        if self.applied.currency.code != code or self.refunded.currency.code != code:
+            bad = self.applied if self.applied.currency.code != code else self.refunded
+            raise CurrencyMismatch(expected=code, actual=bad.currency.code)
+        if self.amount.amount <= 0 or not _exact(self.amount):
+            raise InvalidAmount(
+                value=str(self.amount), reason="a receipt must be positive and exact"
+            )
+        if (
+            self.applied.amount < 0
+            or self.refunded.amount < 0
+            or self.applied.amount + self.refunded.amount > self.amount.amount
+        ):
+            raise InvalidAmount(
+                value=f"{self.applied} applied, {self.refunded} refunded",
+                reason=f"must be non-negative and add up to at most {self.amount}",
+            )
+
+    @property
+    def currency(self) -> str:
+        """The receipt's currency code."""
+        return str(self.amount.currency.code)
+
+    @property
+    def unapplied(self) -> Money:
+        """Cash neither applied nor refunded (zero once the receipt is reversed)."""
+        if self.state is ReceiptState.REVERSED:
+            return zero(self.amount.currency)
+        return Money(
+            self.amount.amount - self.applied.amount - self.refunded.amount, self.amount.currency
+        )
+
+
+# --- allocations and results --------------------------------------------------------------------
+
+
+@attrs.frozen
+class Allocation:
+    """Part of a receipt applied to one open item, and why.
+
+    The item's open amount went down by ``applied + discount + write_off``; only ``applied`` came
+    out of the receipt.
+    """
+
+    receipt_id: str
+    item_id: str
+    applied: Money
+    discount: Money
+    write_off: Money
+    write_off_reason: str | None
+    rule: str
+    confidence: Decimal
+    explanation: str
+
+    def __attrs_post_init__(self) -> None:
+        code = self.applied.currency.code
+        for part in (self.discount, self.write_off):
+            if part.currency.code != code:
+                raise CurrencyMismatch(expected=code, actual=part.currency.code)
+        if (
+            self.applied.amount < 0
+            or self.discount.amount < 0
+            or self.write_off.amount < 0
+            or self.applied.amount + self.discount.amount + self.write_off.amount <= 0
+        ):
+            raise InvalidAmount(
+                value=f"{self.applied} + {self.discount} + {self.write_off}",
+                reason="allocation parts must be non-negative and settle something",
+            )
+        if self.write_off.amount > 0 and not self.write_off_reason:
+            raise InvalidInput(field="write-off", value=str(self.write_off), reason="no reason")
+        if not 0 <= self.confidence <= 1:
+            raise InvalidInput(
+                field="confidence", value=str(self.confidence), reason="must be within 0..1"
+            )
+
+    @property
+    def settled(self) -> Money:
+        """How much the item's open amount went down: applied plus discount plus write-off."""
+        return Money(
+            self.applied.amount + self.discount.amount + self.write_off.amount,
+            self.applied.currency,
+        )
+
+
+@attrs.frozen
+class AppliedSources:
+    """The statement lines and payments already applied: a re-import must not apply them again."""
+
+    source_ids: frozenset[str] = frozenset()
+
+    def __contains__(self, source_id: object) -> bool:
+        return source_id in self.source_ids
+
+    def __len__(self) -> int:
+        return len(self.source_ids)
+
+    def with_sources(self, source_ids: Iterable[str]) -> AppliedSources:
+        """These sources and ``source_ids``."""
+        return AppliedSources(self.source_ids.union(source_ids))
+
+
+@attrs.frozen
+class ExceptionEntry:
+    """A receipt a person must place: nothing matched and its customer is not known (or the
+    configuration keeps unmatched cash off account). Suggestions are ranked, best first."""
+
+    receipt_id: str
+    amount: Money
+    customer_id: str | None
+    suggestions: tuple[Suggestion, ...]
+
+
+@attrs.frozen
+class ReceiptApplied(DomainEvent):
+    """Allocations were made for a receipt (automatically or by a person)."""
+
+    receipt_id: str
+    on: date
+    allocations: tuple[Allocation, ...]
+    unapplied: Money
+
+
+@attrs.frozen
+class ReceiptPlacedOnAccount(DomainEvent):
+    """Unmatched cash of a known customer was kept as that customer's credit."""
+
+    receipt_id: str
+    customer_id: str
+    on: date
+    amount: Money
+    suggestions: tuple[Suggestion, ...]
+
+
+@attrs.frozen
+class ReceiptQueuedForReview(DomainEvent):
+    """Nothing matched a receipt confidently: it waits for a person, with suggestions."""
+
+    receipt_id: str
+    on: date
+    amount: Money
+    suggestions: tuple[Suggestion, ...]
+
+
+@attrs.frozen
+class ReceiptReversed(DomainEvent):
+    """A receipt bounced or was recalled; the items it settled were reopened."""
+
+    receipt_id: str
+    on: date
+    reversed_allocations: tuple[Allocation, ...]
+
+
+@attrs.frozen
+class ReceiptRefunded(DomainEvent):
+    """Unapplied cash of a receipt was paid back."""
+
+    receipt_id: str
+    on: date
+    amount: Money
+
+
+@attrs.frozen
+class CashApplication:
+    """What applying one receipt did: the receipt and items after it, and how."""
+
+    receipt: Receipt
+    items: tuple[OpenItem, ...]
+    """Every open item given, in the order given, with what the receipt settled applied."""
+    allocations: tuple[Allocation, ...]
+    events: tuple[DomainEvent, ...]
+    sources: AppliedSources
+    exception: ExceptionEntry | None
+
+
+@attrs.frozen
+class StatementRun:
+    """What applying a batch of receipts did."""
+
+    receipts: tuple[Receipt, ...]
+    """The receipts applied, in the order given, after application."""
+    items: tuple[OpenItem, ...]
+    """Every open item given, in the order given, with what the run settled applied."""
+    allocations: tuple[Allocation, ...]
+    exceptions: tuple[ExceptionEntry, ...]
+    duplicates: tuple[Receipt, ...]
+    """Receipts skipped because their source was applied before (or earlier in the batch)."""
+    events: tuple[DomainEvent, ...]
+    sources: AppliedSources
+
+
+# --- the engine ---------------------------------------------------------------------------------
+
+
+class _Run:
+    """The state of one application run: the index, a cache of zeros, the gathered results."""
+
+    def __init__(
+        self,
+        index: MatchingIndex,
+        ladder: Sequence[MatchingRule],
+        config: MatchingConfig,
+        on: date,
+    ) -> None:
+        self.index = index
+        self.ladder = tuple(ladder)
+        self.config = config
+        self.on = on
+        self.allocations: list[Allocation] = []
+        self.events: list[DomainEvent] = []
+        self.exceptions: list[ExceptionEntry] = []
+        self._zeros: dict[str, Money] = {}
+        self._places: dict[str, int] = {}
+
+    def places(self, currency: Currency) -> int:
+        code = currency.code
+        found = self._places.get(code)
+        if found is None:
+            found = self._places[code] = decimals_of(code)
+        return found
+
+    def zero(self, currency: Currency) -> Money:
+        found = self._zeros.get(currency.code)
+        if found is None:
+            found = self._zeros[currency.code] = zero(currency)
+        return found
+
+    def apply(self, receipt: Receipt) -> tuple[Receipt, ExceptionEntry | None]:
+        RECEIPT_LIFECYCLE.next_state(
+            receipt.state, ReceiptTrigger.APPLY_PART, entity_id=receipt.receipt_id
+        )
+        currency = receipt.amount.currency
+        places = self.places(currency)
+        amount_minor = _to_minor(receipt.amount, places)
+        unapplied_minor = amount_minor
+        if receipt.state is not ReceiptState.UNAPPLIED:
+            unapplied_minor -= _to_minor(receipt.applied, places)
+            unapplied_minor -= _to_minor(receipt.refunded, places)
+        index = self.index
+        customer = index.customer_for(receipt.payer)
+        context = MatchContext(receipt, customer, currency.code, unapplied_minor, self.config)
+        weak: list[Proposal] = []
+        for rule in self.ladder:
+            proposal = rule.match(receipt, index, context)
+            if proposal is None:
+                continue
+            if proposal.confidence >= self.config.min_confidence:
+                made = self._settle(receipt, context, proposal, places)
+                if made:
+                    return self._applied(receipt, made, amount_minor, unapplied_minor, places), None
+            else:
+                weak.append(proposal)
+        return self._unmatched(receipt, context, weak)
+
+    def _settle(
+        self, receipt: Receipt, context: MatchContext, proposal: Proposal, places: int
+    ) -> list[Allocation]:
+        index = self.index
+        currency_code = context.currency
+        targets = [
+            item_id
+            for item_id in dict.fromkeys(proposal.item_ids)
+            if item_id in index
+            and index.currency_of(item_id) == currency_code
+            and index.open_minor(item_id) > 0
+        ]
+        if not targets:
+            return []
+        value_date = receipt.value_date
+        remaining = context.amount_minor
+        discounts = [index.discount_minor(item_id, value_date) for item_id in targets]
+        all_discounted = (
+            len(targets) > 1
+            and any(discounts)
+            and remaining == sum(index.open_minor(i) for i in targets) - sum(discounts)
+        )
+        tolerance = self.config.tolerance
+        currency = receipt.amount.currency
+        made: list[Allocation] = []
+        last = len(targets) - 1
+        for position, item_id in enumerate(targets):
+            if remaining == 0:
+                break
+            open_minor = index.open_minor(item_id)
+            discount = write_off = 0
+            note = ""
+            if all_discounted:
+                discount = discounts[position]
+                applied = open_minor - discount
+            elif remaining >= open_minor:
+                applied = open_minor
+            else:
+                applied = remaining
+                offer = discounts[position]
+                if offer and remaining >= open_minor - offer:
+                    discount = open_minor - remaining
+                elif position == last and tolerance.allows(
+                    open_minor - remaining, open_minor, currency_code
+                ):
+                    write_off = open_minor - remaining
+                else:
+                    note = "; partial payment, the item stays open"
+            if discount:
+                note = f"; early-payment discount {_show(_money(discount, places, currency))} taken"
+            elif write_off:
+                note = (
+                    f"; short payment {_show(_money(write_off, places, currency))} written off "
+                    f"({tolerance.reason})"
+                )
+            index.settle(item_id, applied + discount + write_off)
+            remaining -= applied
+            zero_money = self.zero(currency)
+            made.append(
+                Allocation(
+                    receipt.receipt_id,
+                    item_id,
+                    _money(applied, places, currency),
+                    _money(discount, places, currency) if discount else zero_money,
+                    _money(write_off, places, currency) if write_off else zero_money,
+                    tolerance.reason if write_off else None,
+                    proposal.rule,
+                    proposal.confidence,
+                    proposal.explanation + note if note else proposal.explanation,
+                )
+            )
+        return made
+
+    def _applied(
+        self,
+        receipt: Receipt,
+        made: list[Allocation],
+        amount_minor: int,
+        unapplied_minor: int,
+        places: int,
+    ) -> Receipt:
+        currency = receipt.amount.currency
+        applied_now = sum(_to_minor(a.applied, places) for a in made)
+        left = unapplied_minor - applied_now
+        trigger = ReceiptTrigger.APPLY_ALL if left == 0 else ReceiptTrigger.APPLY_PART
+        state = RECEIPT_LIFECYCLE.next_state(receipt.state, trigger, entity_id=receipt.receipt_id)
+        applied_total = amount_minor - unapplied_minor + applied_now
+        applied_total -= _to_minor(receipt.refunded, places)
+        new = Receipt(
+            receipt.receipt_id,
+            receipt.amount,
+            receipt.value_date,
+            receipt.source_id,
+            receipt.payer,
+            receipt.remittance,
+            receipt.reference,
+            receipt.method,
+            state,
+            _money(applied_total, places, currency),
+            receipt.refunded,
+        )
+        allocations = tuple(made)
+        self.allocations.extend(allocations)
+        self.events.append(
+            ReceiptApplied(receipt.receipt_id, self.on, allocations, _money(left, places, currency))
+        )
+        return new
+
+    def _unmatched(
+        self, receipt: Receipt, context: MatchContext, weak: list[Proposal]
+    ) -> tuple[Receipt, ExceptionEntry | None]:
+        suggestions = _suggest(receipt, self.index, context, weak)
+        unapplied = receipt.unapplied
+        customer = context.customer_id
+        if (
+            customer is not None
+            and self.config.on_account_when_customer_known
+            and RECEIPT_LIFECYCLE.can(receipt.state, ReceiptTrigger.PLACE_ON_ACCOUNT)
+        ):
+            self.events.append(
+                ReceiptPlacedOnAccount(
+                    receipt.receipt_id, customer, self.on, unapplied, suggestions
+                )
+            )
+            return attrs.evolve(receipt, state=ReceiptState.ON_ACCOUNT), None
+        entry = ExceptionEntry(receipt.receipt_id, unapplied, customer, suggestions)
+        self.exceptions.append(entry)
+        self.events.append(
+            ReceiptQueuedForReview(receipt.receipt_id, self.on, unapplied, suggestions)
+        )
+        return receipt, entry
+
+
+def _to_minor(amount: Money, places: int) -> int:
+    return int(amount.amount.scaleb(places, _MINOR_CONTEXT))
+
+
+def _money(minor: int, places: int, currency: Currency) -> Money:
+    return Money(Decimal(minor).scaleb(-places, _MINOR_CONTEXT), currency)
+
+
+def _suggest(
+    receipt: Receipt, index: MatchingIndex, context: MatchContext, weak: list[Proposal]
+) -> tuple[Suggestion, ...]:
+    """Rank candidate items for a person: weak proposals, then items near in amount or reference.
+
+    Candidates come from lookups only: the weak proposals, the customer's oldest open items, items
+    of any customer with the same amount open, and items whose reference core is one edit from a
+    reference in the remittance text.
+    """
+    limit = context.config.suggestions
+    if limit == 0:
+        return ()
+    scores: dict[str, tuple[Decimal, str]] = {}
+
+    def offer(item_id: str, score: Decimal, reason: str) -> None:
+        if item_id not in scores or scores[item_id][0] < score:
+            scores[item_id] = (score, reason)
+
+    for proposal in weak:
+        for item_id in proposal.item_ids:
+            if item_id in index and index.open_minor(item_id) > 0:
+                offer(item_id, proposal.confidence, f"{proposal.rule}: {proposal.explanation}")
+    paid = context.amount_minor
+    places = decimals_of(context.currency)
+    candidates: dict[str, None] = {}
+    if context.customer_id is not None:
+        candidates.update(
+            dict.fromkeys(
+                index.open_items_of(
+                    context.customer_id, context.currency, context.config.combination_candidates
+                )
+            )
+        )
+    else:
+        candidates.update(dict.fromkeys(index.with_amount_anywhere(context.currency, paid, limit)))
+    tokens = context.tokens()
+    for token in tokens:
+        candidates.update(dict.fromkeys(index.find_core(reference_core(token), near=True)))
+    for item_id in candidates:
+        if index.currency_of(item_id) != context.currency:
+            continue
+        open_minor = index.open_minor(item_id)
+        closeness = _RATIO.divide(Decimal(min(paid, open_minor)), Decimal(max(paid, open_minor)))
+        closeness = closeness.quantize(_PLACES, context=_RATIO)
+        currency = receipt.amount.currency
+        reason = (
+            f"{_show(_money(open_minor, places, currency))} open, {_show(receipt.unapplied)} paid"
+        )
+        best_reference = max(
+            (similarity(t, key) for t in tokens for key in index.references_of(item_id)),
+            default=Decimal(0),
+        )
+        # A suggestion is never as sure as a rule's proposal: scale below any default threshold.
+        score = _RATIO.multiply(max(closeness, best_reference), _SUGGESTION_WEIGHT)
+        score = score.quantize(_PLACES, context=_RATIO)
+        if best_reference > closeness:
+            reason = f"reference similarity {best_reference}; " + reason
+        offer(item_id, score, reason)
+    ranked = sorted(scores, key=lambda i: (-scores[i][0], index.age_rank(i)))[:limit]
+    return tuple(Suggestion(i, scores[i][0], scores[i][1]) for i in ranked)
+
+
+_RATIO = decimal.Context(prec=28, rounding=decimal.ROUND_DOWN)
+_PLACES = Decimal("0.0001")
+_SUGGESTION_WEIGHT = Decimal("0.75")
+
+
+# --- public operations --------------------------------------------------------------------------
+
+
+def apply_statement(
+    receipts: Iterable[Receipt],
+    open_items: Iterable[OpenItem],
+    *,
+    on: date,
+    sources: AppliedSources = AppliedSources(),
+    ladder: Sequence[MatchingRule] = DEFAULT_LADDER,
+    config: MatchingConfig = DEFAULT_CONFIG,
+    payers: PayerDirectory | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> StatementRun:
+    """Apply a batch of receipts (a bank statement) to the open items, in the order given.
+
+    A receipt whose ``source_id`` is in ``sources`` or appeared earlier in the batch is skipped and
+    listed in ``duplicates``: re-importing a statement is a no-op. The index is built once and
+    updated as items are paid, so later receipts see what earlier ones settled.
+    """
+    items = tuple(open_items)
+    index = MatchingIndex.build(items, payers=payers, aliases=aliases)
+    run = _Run(index, ladder, config, on)
+    seen: set[str] = set()
+    done: list[Receipt] = []
+    duplicates: list[Receipt] = []
+    for receipt in receipts:
+        if receipt.source_id in sources or receipt.source_id in seen:
+            duplicates.append(receipt)
+            continue
+        new, _ = run.apply(receipt)
+        seen.add(receipt.source_id)
+        done.append(new)
+    changed = index.changed_items()
+    return StatementRun(
+        receipts=tuple(done),
+        items=tuple(changed.get(item.item_id, item) for item in items),
+        allocations=tuple(run.allocations),
+        exceptions=tuple(run.exceptions),
+        duplicates=tuple(duplicates),
+        events=tuple(run.events),
+        sources=sources.with_sources(seen) if seen else sources,
+    )
+
+
+def apply_cash(
+    receipt: Receipt,
+    open_items: Iterable[OpenItem],
+    *,
+    on: date,
+    sources: AppliedSources = AppliedSources(),
+    ladder: Sequence[MatchingRule] = DEFAULT_LADDER,
+    config: MatchingConfig = DEFAULT_CONFIG,
+    payers: PayerDirectory | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> CashApplication:
+    """Apply one receipt to the open items by climbing the matching ladder.
+
+    Raises :class:`~o2c.domain.errors.DuplicateReceipt` if the receipt's source was applied
+    before: applying one receipt twice is a caller's mistake worth hearing about (a statement
+    re-import through :func:`apply_statement` skips duplicates quietly instead).
+    """
+    if receipt.source_id in sources:
+        raise DuplicateReceipt(receipt_id=receipt.receipt_id, source_id=receipt.source_id)
+    items = tuple(open_items)
+    index = MatchingIndex.build(items, payers=payers, aliases=aliases)
+    run = _Run(index, ladder, config, on)
+    new, exception = run.apply(receipt)
+    changed = index.changed_items()
+    return CashApplication(
+        receipt=new,
+        items=tuple(changed.get(item.item_id, item) for item in items),
+        allocations=tuple(run.allocations),
+        events=tuple(run.events),
+        sources=sources.with_sources((receipt.source_id,)),
+        exception=exception,
+    )
+
+
+@attrs.frozen
+class ItemApplication:
+    """What a person's application of a receipt to one item did."""
+
+    receipt: Receipt
+    item: OpenItem
+    allocation: Allocation
+    events: tuple[DomainEvent, ...]
+
+
+def apply_to_item(
+    receipt: Receipt,
+    item: OpenItem,
+    amount: Money,
+    *,
+    on: date,
+    discount: Money | None = None,
+    write_off: Money | None = None,
+    write_off_reason: str | None = None,
+    explanation: str = "applied by hand",
+) -> ItemApplication:
+    """Apply ``amount`` of a receipt's unapplied cash to ``item``: a person's decision.
+
+    For receipts from the exception queue and credit on account. ``discount`` and ``write_off``
+    settle more of the item without taking cash. The allocation's rule is ``manual``.
+    """
+    currency = receipt.amount.currency
+    discount = discount if discount is not None else zero(currency)
+    write_off = write_off if write_off is not None else zero(currency)
+    for part in (amount, discount, write_off):
+        if part.currency != currency:
+            raise CurrencyMismatch(expected=currency.code, actual=part.currency.code)
+    if item.currency != currency.code:
+        raise CurrencyMismatch(expected=currency.code, actual=item.currency)
+    if amount.amount <= 0 or not is_exact(amount):
+        raise InvalidAmount(value=str(amount), reason="must be positive and exact")
+    unapplied = receipt.unapplied
+    if amount.amount > unapplied.amount:
+        raise UnappliedCashExceeded(
+            receipt_id=receipt.receipt_id, unapplied=str(unapplied), requested=str(amount)
+        )
+    allocation = Allocation(
+        receipt.receipt_id,
+        item.item_id,
+        amount,
+        discount,
+        write_off,
+        write_off_reason,
+        "manual",
+        Decimal(1),
+        explanation,
+    )
+    settled = allocation.settled
+    if settled.amount > item.open.amount:
+        raise OverAllocation(item_id=item.item_id, open=str(item.open), requested=str(settled))
+    trigger = (
+        ReceiptTrigger.APPLY_ALL if amount.amount == unapplied.amount else ReceiptTrigger.APPLY_PART
+    )
+    state = RECEIPT_LIFECYCLE.next_state(receipt.state, trigger, entity_id=receipt.receipt_id)
+    new_item = item.apply(settled)
+    new_receipt = attrs.evolve(receipt, state=state, applied=receipt.applied + amount)
+    event = ReceiptApplied(receipt.receipt_id, on, (allocation,), new_receipt.unapplied)
+    return ItemApplication(new_receipt, new_item, allocation, (event,))
+
+
+@attrs.frozen
+class Reversal:
+    """What reversing a receipt did: the receipt, the items reopened, the event."""
+
+    receipt: Receipt
+    items: tuple[OpenItem, ...]
+    """Every open item given, in the order given, reopened where the receipt had settled it."""
+    events: tuple[DomainEvent, ...]
+
+
+def reverse_receipt(
+    receipt: Receipt,
+    allocations: Iterable[Allocation],
+    items: Iterable[OpenItem],
+    *,
+    on: date,
+) -> Reversal:
+    """Undo a bounced or recalled receipt: reopen exactly what its allocations settled.
+
+    ``allocations`` may hold other receipts' allocations too; this receipt's must add up to what it
+    applied. Each item is reopened by applied plus discount plus write-off, so a discount or a
+    write-off the payment earned goes away with it. A receipt with refunded cash cannot bounce.
+    """
+    state = RECEIPT_LIFECYCLE.next_state(
+        receipt.state, ReceiptTrigger.REVERSE, entity_id=receipt.receipt_id
+    )
+    if receipt.refunded.amount > 0:
+        raise InvalidInput(
+            field="receipt",
+            value=receipt.receipt_id,
+            reason=f"{receipt.refunded} of it was refunded; settle that before reversing",
+        )
+    own = tuple(a for a in allocations if a.receipt_id == receipt.receipt_id)
+    applied = total((a.applied for a in own), receipt.amount.currency)
+    if applied != receipt.applied:
+        raise InvalidInput(
+            field="allocations",
+            value=str(applied),
+            reason=f"receipt {receipt.receipt_id} applied {receipt.applied}",
+        )
+    given = tuple(items)
+    by_id = {item.item_id: item for item in given}
+    reopened: dict[str, OpenItem] = {}
+    for allocation in own:
+        item = reopened.get(allocation.item_id) or by_id.get(allocation.item_id)
+        if item is None:
+            raise InvalidInput(
+                field="open item", value=allocation.item_id, reason="not among the items given"
+            )
+        reopened[allocation.item_id] = item.reopen(allocation.settled)
+    new_receipt = attrs.evolve(receipt, state=state)
+    event = ReceiptReversed(receipt.receipt_id, on, own)
+    return Reversal(
+        new_receipt, tuple(reopened.get(item.item_id, item) for item in given), (event,)
+    )
+
+
+def refund_receipt(receipt: Receipt, amount: Money, *, on: date) -> Changed[Receipt]:
+    """Pay back ``amount`` of a receipt's unapplied cash (customer credit, an overpayment).
+
+    The receipt keeps the refunded amount; refunding all that is left ends it (``refunded``, or
+    ``applied`` if part had been applied).
+    """
+    if amount.currency != receipt.amount.currency:
+        raise CurrencyMismatch(expected=receipt.currency, actual=amount.currency.code)
+    if amount.amount <= 0 or not is_exact(amount):
+        raise InvalidAmount(value=str(amount), reason="a refund must be positive and exact")
+    unapplied = receipt.unapplied
+    if amount.amount > unapplied.amount:
+        raise UnappliedCashExceeded(
+            receipt_id=receipt.receipt_id, unapplied=str(unapplied), requested=str(amount)
+        )
+    trigger = ReceiptTrigger.REFUND_REST if amount == unapplied else ReceiptTrigger.REFUND_PART
+    state = RECEIPT_LIFECYCLE.next_state(receipt.state, trigger, entity_id=receipt.receipt_id)
+    new = attrs.evolve(receipt, state=state, refunded=receipt.refunded + amount)
+    return Changed(new, (ReceiptRefunded(receipt.receipt_id, on, amount),))
