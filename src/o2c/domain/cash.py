@@ -25,7 +25,9 @@ statement line (its ``source_id``) is applied once, ever (:class:`AppliedSources
 
 :func:`reverse_receipt` undoes a bounced payment, reopening exactly what it settled (discounts and
 write-offs included); :func:`refund_receipt` pays unapplied cash back; :func:`apply_to_item` is a
-person's decision for a receipt from the queue or for credit on account.
+person's decision for a receipt from the queue or for credit on account. The first time cash
+application handles a receipt it raises :class:`ReceiptRecorded` (the money arrived), so the ledger
+learns of every receipt exactly once per receipt id.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ __all__ = [
     "ReceiptApplied",
     "ReceiptPlacedOnAccount",
     "ReceiptQueuedForReview",
+    "ReceiptRecorded",
     "ReceiptRefunded",
     "ReceiptReversed",
     "ReceiptState",
@@ -278,6 +281,8 @@ class Allocation:
     rule: str
     confidence: Decimal
     explanation: str
+    customer_id: str | None = None
+    """The customer of the item (whose receivable it settled)."""
 
     def __attrs_post_init__(self) -> None:
         code = self.applied.currency.code
@@ -339,6 +344,45 @@ class ExceptionEntry:
 
 
 @attrs.frozen
+class ReceiptRecorded(DomainEvent):
+    """Cash application took in a receipt: money arrived from ``customer_id`` (if known).
+
+    Raised by :func:`apply_cash`, :func:`apply_statement` and :func:`apply_to_item` while the
+    receipt is untouched (nothing applied or refunded yet). Its content depends on the receipt
+    alone, so raising it again for the same receipt records the same fact again, never a new one.
+    """
+
+    receipt_id: str
+    on: date
+    """The value date: when the money reached the bank or the gateway."""
+    amount: Money
+    customer_id: str | None
+    """The payer's customer id as given on the receipt (``None`` when unknown)."""
+    method: PaymentMethod
+    source_id: str
+
+    @classmethod
+    def of(cls, receipt: Receipt) -> ReceiptRecorded:
+        """The recording of ``receipt``."""
+        return cls(
+            receipt.receipt_id,
+            receipt.value_date,
+            receipt.amount,
+            receipt.payer.customer_id,
+            receipt.method,
+            receipt.source_id,
+        )
+
+
+def _is_fresh(receipt: Receipt) -> bool:
+    return (
+        receipt.state is ReceiptState.UNAPPLIED
+        and receipt.applied.amount == 0
+        and receipt.refunded.amount == 0
+    )
+
+
+@attrs.frozen
 class ReceiptApplied(DomainEvent):
     """Allocations were made for a receipt (automatically or by a person)."""
 
@@ -376,6 +420,11 @@ class ReceiptReversed(DomainEvent):
     receipt_id: str
     on: date
     reversed_allocations: tuple[Allocation, ...]
+    amount: Money
+    """The whole receipt: the money that left again."""
+    customer_id: str | None = None
+    """The payer's customer id as given on the receipt."""
+    method: PaymentMethod = PaymentMethod.TRANSFER
 
 
 @attrs.frozen
@@ -385,6 +434,11 @@ class ReceiptRefunded(DomainEvent):
     receipt_id: str
     on: date
     amount: Money
+    refunded_total: Money | None = None
+    """What the receipt has refunded so far, this refund included."""
+    customer_id: str | None = None
+    """The payer's customer id as given on the receipt."""
+    method: PaymentMethod = PaymentMethod.TRANSFER
 
 
 @attrs.frozen
@@ -467,6 +521,7 @@ class _Run:
         customer = index.customer_for(receipt.payer)
         context = MatchContext(receipt, customer, currency.code, unapplied_minor, self.config)
         weak: list[Proposal] = []
+        fresh = _is_fresh(receipt)
         for rule in self.ladder:
             proposal = rule.match(receipt, index, context)
             if proposal is None:
@@ -474,10 +529,16 @@ class _Run:
             if proposal.confidence >= self.config.min_confidence:
                 made = self._settle(receipt, context, proposal, places)
                 if made:
-                    return self._applied(receipt, made, amount_minor, unapplied_minor, places), None
+                    new = self._applied(receipt, made, amount_minor, unapplied_minor, places)
+                    if fresh:
+                        self.events.append(ReceiptRecorded.of(receipt))
+                    return new, None
             else:
                 weak.append(proposal)
-        return self._unmatched(receipt, context, weak)
+        result = self._unmatched(receipt, context, weak)
+        if fresh:
+            self.events.append(ReceiptRecorded.of(receipt))
+        return result
 
     def _settle(
         self, receipt: Receipt, context: MatchContext, proposal: Proposal, places: int
@@ -548,6 +609,7 @@ class _Run:
                     proposal.rule,
                     proposal.confidence,
                     proposal.explanation + note if note else proposal.explanation,
+                    index.customer_of(item_id),
                 )
             )
         return made
@@ -817,6 +879,7 @@ def apply_to_item(
         "manual",
         Decimal(1),
         explanation,
+        item.customer_id,
     )
     settled = allocation.settled
     if settled.amount > item.open.amount:
@@ -828,7 +891,10 @@ def apply_to_item(
     new_item = item.apply(settled)
     new_receipt = attrs.evolve(receipt, state=state, applied=receipt.applied + amount)
     event = ReceiptApplied(receipt.receipt_id, on, (allocation,), new_receipt.unapplied)
-    return ItemApplication(new_receipt, new_item, allocation, (event,))
+    events: tuple[DomainEvent, ...] = (event,)
+    if _is_fresh(receipt):
+        events = (event, ReceiptRecorded.of(receipt))
+    return ItemApplication(new_receipt, new_item, allocation, events)
 
 
 @attrs.frozen
@@ -882,7 +948,9 @@ def reverse_receipt(
             )
         reopened[allocation.item_id] = item.reopen(allocation.settled)
     new_receipt = attrs.evolve(receipt, state=state)
-    event = ReceiptReversed(receipt.receipt_id, on, own)
+    event = ReceiptReversed(
+        receipt.receipt_id, on, own, receipt.amount, receipt.payer.customer_id, receipt.method
+    )
     return Reversal(
         new_receipt, tuple(reopened.get(item.item_id, item) for item in given), (event,)
     )
@@ -906,4 +974,7 @@ def refund_receipt(receipt: Receipt, amount: Money, *, on: date) -> Changed[Rece
     trigger = ReceiptTrigger.REFUND_REST if amount == unapplied else ReceiptTrigger.REFUND_PART
     state = RECEIPT_LIFECYCLE.next_state(receipt.state, trigger, entity_id=receipt.receipt_id)
     new = attrs.evolve(receipt, state=state, refunded=receipt.refunded + amount)
-    return Changed(new, (ReceiptRefunded(receipt.receipt_id, on, amount),))
+    event = ReceiptRefunded(
+        receipt.receipt_id, on, amount, new.refunded, receipt.payer.customer_id, receipt.method
+    )
+    return Changed(new, (event,))

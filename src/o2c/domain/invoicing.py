@@ -622,6 +622,8 @@ class InvoiceDiscountGranted(DomainEvent):
     amount: Money
     receipt_id: str | None
     open: Money
+    customer_id: str | None = attrs.field(default=None, eq=False)
+    """The invoice's customer, for the ledger's customer sub-ledger."""
 
 
 @attrs.frozen
@@ -648,6 +650,12 @@ class InvoiceReopened(DomainEvent):
     reopened: Money
     customer_credit_reclaimed: Money
     open: Money
+    customer_id: str | None = attrs.field(default=None, eq=False)
+    """The invoice's customer, for the ledger's customer sub-ledger."""
+    discount: Money | None = None
+    """The early-payment discount that went away with the reversed payment, if any."""
+    write_off: Money | None = None
+    """The small difference written off with the reversed payment, if any."""
 
 
 @attrs.frozen
@@ -678,6 +686,8 @@ class InvoiceWrittenOff(DomainEvent):
     kind: WriteOffKind
     reason: str
     open: Money
+    customer_id: str | None = attrs.field(default=None, eq=False)
+    """The invoice's customer, for the ledger's customer sub-ledger."""
 
 
 @attrs.frozen
@@ -1069,7 +1079,9 @@ class Invoice:
             )
         changed, item = self._settle(amount, on, "discount")
         new = attrs.evolve(changed, discounted=self.discounted + amount)
-        event = InvoiceDiscountGranted(_number_of(self.number), on, amount, receipt_id, item.open)
+        event = InvoiceDiscountGranted(
+            _number_of(self.number), on, amount, receipt_id, item.open, self.customer_id
+        )
         return self._after_settlement(new, item, on, event)
 
     def record_write_off(
@@ -1107,15 +1119,27 @@ class Invoice:
             new = attrs.evolve(changed, bad_debt=self.bad_debt + amount)
         else:
             new = attrs.evolve(changed, written_off=self.written_off + amount)
-        event = InvoiceWrittenOff(_number_of(self.number), on, amount, kind, reason, item.open)
+        event = InvoiceWrittenOff(
+            _number_of(self.number), on, amount, kind, reason, item.open, self.customer_id
+        )
         return self._after_settlement(new, item, on, event, closing)
 
-    def reverse_payment(self, amount: Money, on: date, receipt_id: str) -> Changed[Invoice]:
+    def reverse_payment(
+        self,
+        amount: Money,
+        on: date,
+        receipt_id: str,
+        *,
+        discount: Money | None = None,
+        write_off: Money | None = None,
+    ) -> Changed[Invoice]:
         """Reverse ``amount`` of earlier payments (a bounced receipt): the invoice opens again.
 
-        Only money received can be reversed. The open amount never exceeds what is left to credit;
-        where an earlier credit note handed out customer credit, that credit covers the rest and
-        is reported as reclaimed on the :class:`InvoiceReopened` event.
+        Only money received can be reversed. ``discount`` and ``write_off`` are the early-payment
+        discount and the small difference that the bounced payment earned: they go away with it
+        (pass what the receipt's allocation settled besides cash). The open amount never exceeds
+        what is left to credit; where an earlier credit note handed out customer credit, that
+        credit covers the rest and is reported as reclaimed on the :class:`InvoiceReopened` event.
         """
         self._guard(_T.REOPEN_IN_PART, _T.REOPEN)
         self._check_amount(amount, on, "reversal")
@@ -1124,16 +1148,34 @@ class Invoice:
                 value=str(amount),
                 reason=f"more than the {self.received} received on {_number_of(self.number)}",
             )
+        no_discount = discount is None or discount.amount == 0
+        no_write_off = write_off is None or write_off.amount == 0
+        for part, limit, what in (
+            (discount, self.discounted, "discount"),
+            (write_off, self.written_off, "small difference written off"),
+        ):
+            if part is None or part.amount == 0:
+                continue
+            self._check_amount(part, on, "reversal")
+            if part > limit:
+                raise InvalidAmount(
+                    value=str(part),
+                    reason=f"more than the {limit} {what} on {_number_of(self.number)}",
+                )
+        taken_off = _zero_of_document(self) if no_discount or discount is None else discount
+        forgiven = _zero_of_document(self) if no_write_off or write_off is None else write_off
         item = self._item
         capacity = self.creditable - item.open
-        reopened = min(amount, capacity)
-        reclaimed = amount - reopened
+        settled = amount + taken_off + forgiven
+        reopened = min(settled, capacity)
+        reclaimed = settled - reopened
         new_item = item.reopen(reopened) if reopened.amount > 0 else item
-        received = self.received - amount
         new = attrs.evolve(
             self,
             open_item=new_item,
-            received=received,
+            received=self.received - amount,
+            discounted=self.discounted - taken_off,
+            written_off=self.written_off - forgiven,
             credit_applied=self.credit_applied + reclaimed,
         )
         if self.state is _S.DISPUTED:
@@ -1142,7 +1184,16 @@ class Invoice:
             trigger = _T.REOPEN_IN_PART if new.settled_by_money.amount > 0 else _T.REOPEN
         state = INVOICE_LIFECYCLE.next_state(self.state, trigger, entity_id=self.number)
         event = InvoiceReopened(
-            _number_of(self.number), on, amount, receipt_id, reopened, reclaimed, new_item.open
+            _number_of(self.number),
+            on,
+            amount,
+            receipt_id,
+            reopened,
+            reclaimed,
+            new_item.open,
+            self.customer_id,
+            None if no_discount else taken_off,
+            None if no_write_off else forgiven,
         )
         return Changed(attrs.evolve(new, state=state), (event,))
 
