@@ -1,0 +1,235 @@
+"""How every command runs: one unit of work, an idempotency key, and effects after commit.
+
+A command body receives a :class:`Work`: the open unit of work, the business date and time, and
+lists to collect domain events and notifications into. The runner then
+
+1. turns the events into journal entries (``o2c.domain.posting``) and stores them in the ledger
+   outbox of the same unit of work,
+2. remembers the command's result under its idempotency key, and commits;
+3. after the commit, posts the entries to the ledger (removing them from the outbox once
+   posted), sends the notifications and publishes the events.
+
+A command retried with the same key finds its result remembered: it returns that result, sends
+the notifications again (the notifier drops those it delivered already) and changes nothing.
+Anything raised inside the body rolls the unit of work back, so nothing is half-saved.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import attrs
+
+from o2c.domain.events import DomainEvent
+from o2c.domain.ledger import JournalEntry, PostingRules
+from o2c.domain.money import Money
+from o2c.domain.posting import journal_entries
+from o2c.ports.errors import AdapterError
+from o2c.ports.notifications import Notification
+from o2c.ports.persistence import UnitOfWork
+from o2c.services.context import Adapters, Settings
+from o2c.services.errors import IdempotencyKeyReused
+
+__all__ = ["Runtime", "Work", "decode", "encode"]
+
+R = TypeVar("R")
+
+
+@attrs.define
+class Work:
+    """What one command has at hand and what it produced so far."""
+
+    uow: UnitOfWork
+    today: date
+    now: datetime
+    events: list[DomainEvent] = attrs.field(factory=list)
+    notifications: list[Notification] = attrs.field(factory=list)
+
+    def record(self, events: Iterable[DomainEvent]) -> None:
+        """Collect domain events to post and publish after commit."""
+        self.events.extend(events)
+
+    def notify(self, notification_id: str, customer_id: str, template: str, **data: str) -> None:
+        """Queue a notification, sent after commit under its stable id."""
+        self.notifications.append(
+            Notification(notification_id, customer_id, template, self.now, data)
+        )
+
+
+class Runtime:
+    """Runs commands and queries for the services and dispatches their effects."""
+
+    def __init__(self, adapters: Adapters, settings: Settings) -> None:
+        self.adapters = adapters
+        self.settings = settings
+        self.rules = PostingRules(settings.chart)
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def execute(
+        self,
+        command: str,
+        idempotency_key: str,
+        request: object,
+        result_type: type[R],
+        body: Callable[[Work], R],
+    ) -> R:
+        """Run ``body`` as command ``command`` under ``idempotency_key`` (see the module doc)."""
+        if not idempotency_key:
+            raise ValueError("every command needs a non-empty idempotency key")
+        key = f"{command}:{idempotency_key}"
+        fingerprint = hashlib.sha256(repr(request).encode()).hexdigest()
+        clock = self.adapters.clock
+        with self.adapters.unit_of_work() as uow:
+            remembered = uow.commands.recall(key)
+            if remembered is not None:
+                envelope = json.loads(remembered)
+                if envelope["fingerprint"] != fingerprint:
+                    raise IdempotencyKeyReused(idempotency_key, command)
+                notifications = [decode(Notification, n) for n in envelope["notifications"]]
+                result: R = decode(result_type, envelope["result"])
+                self._send(notifications)
+                return result
+            work = Work(uow, clock.today(), clock.now())
+            result = body(work)
+            entries = self._entries(work.events)
+            for entry in entries:
+                uow.ledger_outbox.save(entry.entry_id, entry)
+            envelope = {
+                "fingerprint": fingerprint,
+                "result": encode(result),
+                "notifications": [encode(n) for n in work.notifications],
+            }
+            uow.commands.remember(key, json.dumps(envelope, sort_keys=True))
+            uow.commit()
+        self._post(entries)
+        self._send(work.notifications)
+        if work.events:
+            self.adapters.publish(tuple(work.events))
+        return result
+
+    def has_run(self, command: str, idempotency_key: str) -> bool:
+        """Whether command ``command`` already ran under ``idempotency_key``."""
+        with self.adapters.unit_of_work() as uow:
+            return uow.commands.recall(f"{command}:{idempotency_key}") is not None
+
+    def query(self, body: Callable[[UnitOfWork], R]) -> R:
+        """Read through a unit of work that is never committed."""
+        with self.adapters.unit_of_work() as uow:
+            return body(uow)
+
+    # -- effects -------------------------------------------------------------------------------
+
+    def _entries(self, events: Iterable[DomainEvent]) -> tuple[JournalEntry, ...]:
+        # Two events may record one fact (an entry id derives from its source): post it once.
+        found: dict[str, JournalEntry] = {}
+        for event in events:
+            for entry in journal_entries(event, self.rules):
+                found.setdefault(entry.entry_id, entry)
+        return tuple(found.values())
+
+    def _post(self, entries: tuple[JournalEntry, ...]) -> bool:
+        """Post entries and clear them from the outbox; on a ledger failure they wait there."""
+        if not entries:
+            return True
+        try:
+            self.adapters.ledger.post_batch(entries)
+        except AdapterError:
+            return False
+        with self.adapters.unit_of_work() as uow:
+            for entry in entries:
+                uow.ledger_outbox.remove(entry.entry_id)
+            uow.commit()
+        return True
+
+    def flush_ledger_outbox(self) -> int:
+        """Post every entry still waiting in the outbox; returns how many were posted now.
+
+        Ledger failures propagate here (the caller asked for the posting), and the entries stay.
+        """
+        with self.adapters.unit_of_work() as uow:
+            waiting = tuple(uow.ledger_outbox.values())
+        if not waiting:
+            return 0
+        self.adapters.ledger.post_batch(waiting)
+        with self.adapters.unit_of_work() as uow:
+            for entry in waiting:
+                uow.ledger_outbox.remove(entry.entry_id)
+            uow.commit()
+        return len(waiting)
+
+    def _send(self, notifications: Iterable[Notification]) -> None:
+        # A notification that cannot go out now goes out when the command is retried.
+        for notification in notifications:
+            try:
+                self.adapters.notifier.send(notification)
+            except AdapterError:
+                continue
+
+
+# --- a small codec for remembered results -----------------------------------------------------
+
+
+def encode(value: object) -> Any:
+    """A JSON-ready form of a result: attrs records, money, dates, enums, decimals, tuples."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Money):
+        return [str(value.amount), value.currency.code]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if attrs.has(type(value)):
+        fields = attrs.fields(type(value))  # type: ignore[arg-type]
+        return {f.name: encode(getattr(value, f.name)) for f in fields}
+    if isinstance(value, Mapping):
+        return {str(k): encode(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [encode(v) for v in value]
+    raise TypeError(f"cannot remember a {type(value).__name__} as a command result")
+
+
+def decode(kind: Any, data: Any) -> Any:
+    """The value of type ``kind`` that :func:`encode` turned into ``data``."""
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        options = [k for k in typing.get_args(kind) if k is not type(None)]
+        if data is None:
+            return None
+        return decode(options[0], data)
+    if origin is tuple:
+        (item, *_) = typing.get_args(kind)
+        return tuple(decode(item, v) for v in data)
+    if origin is not None and issubclass(origin, Mapping):
+        _, item = typing.get_args(kind)
+        return {k: decode(item, v) for k, v in data.items()}
+    if kind is Money:
+        return Money(Decimal(data[0]), data[1])
+    if kind is Decimal:
+        return Decimal(data)
+    if kind is datetime:
+        return datetime.fromisoformat(data)
+    if kind is date:
+        return date.fromisoformat(data)
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return kind(data)
+    if isinstance(kind, type) and attrs.has(kind):
+        hints = typing.get_type_hints(kind)
+        values = {
+            f.name: decode(hints[f.name], data[f.name])
+            for f in attrs.fields(kind)
+            if f.init and f.name in data
+        }
+        return kind(**values)
+    return data

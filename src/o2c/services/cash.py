@@ -1,0 +1,258 @@
+"""Cash application: receipts in, matched to open items, recorded on invoices and charges.
+
+A batch of receipts (bank statement lines) is applied in one run with the domain's matching
+ladder (:func:`o2c.domain.cash.apply_statement`) over a :class:`~o2c.domain.matching.MatchingIndex`
+of every open invoice and dunning charge. Each allocation is then recorded where the open item
+lives: on the invoice (discount first, then the payment, then a small-difference write-off) or on
+the charge. The allocations are kept per receipt, so a bounced receipt reopens exactly the items it
+paid. A statement line whose source id was imported before is skipped: a re-import applies
+nothing. Settling overdue items releases the credit holds they caused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from o2c.domain.cash import (
+    Allocation,
+    AppliedSources,
+    Receipt,
+    apply_statement,
+    apply_to_item,
+    refund_receipt,
+    reverse_receipt,
+)
+from o2c.domain.events import DomainEvent
+from o2c.domain.invoicing import WriteOffKind
+from o2c.domain.matching import PayerDirectory
+from o2c.domain.money import Money
+from o2c.domain.receivables import OpenItem
+from o2c.services import _common
+from o2c.services._runtime import Runtime, Work
+from o2c.services.errors import NothingToApply, UnknownReceipt
+from o2c.services.results import AllocationSummary, ReceiptUpdate, StatementImport
+
+__all__ = ["CashService", "record_allocations"]
+
+
+def _item(work: Work, item_id: str) -> OpenItem:
+    """The current open item of an invoice or charge."""
+    stored = work.uow.invoices.find(item_id)
+    if stored is not None and stored.open_item is not None:
+        return stored.open_item
+    return work.uow.charges.get(item_id)
+
+
+def record_allocations(work: Work, receipt: Receipt, allocations: Iterable[Allocation]) -> None:
+    """Record what allocations of ``receipt`` settled on the invoices and charges they name.
+
+    On an invoice the discount comes first (it is offered on the untouched invoice only), then the
+    payment, then the small-difference write-off that closes it. The allocations are appended to
+    the receipt's history, and holds of customers whose items were settled are re-checked.
+    """
+    uow = work.uow
+    made = tuple(allocations)
+    customers: set[str] = set()
+    for allocation in made:
+        invoice = uow.invoices.find(allocation.item_id)
+        if invoice is None or invoice.open_item is None:
+            charge = uow.charges.get(allocation.item_id)
+            uow.charges.save(charge.item_id, charge.apply(allocation.settled))
+            customers.add(charge.customer_id)
+            continue
+        issued_on = invoice.issue_date or receipt.value_date
+        on = max(receipt.value_date, issued_on)
+        events: list[DomainEvent] = []
+        if allocation.discount.amount > 0:
+            invoice, found = invoice.record_discount(allocation.discount, on, receipt.receipt_id)
+            events.extend(found)
+        if allocation.applied.amount > 0:
+            invoice, found = invoice.record_payment(allocation.applied, on, receipt.receipt_id)
+            events.extend(found)
+        if allocation.write_off.amount > 0:
+            invoice, found = invoice.record_write_off(
+                allocation.write_off,
+                on,
+                allocation.write_off_reason or "short_payment",
+                WriteOffKind.SMALL_DIFFERENCE,
+            )
+            events.extend(found)
+        work.record(events)
+        uow.invoices.save(allocation.item_id, invoice)
+        customers.add(invoice.customer_id)
+    if made:
+        earlier = uow.allocations.find(receipt.receipt_id) or ()
+        uow.allocations.save(receipt.receipt_id, (*earlier, *made))
+    _common.release_settled_holds(work, customers)
+
+
+def _summary(allocation: Allocation) -> AllocationSummary:
+    return AllocationSummary(
+        allocation.receipt_id,
+        allocation.item_id,
+        allocation.applied,
+        allocation.discount,
+        allocation.write_off,
+        allocation.rule,
+    )
+
+
+def _update(receipt: Receipt) -> ReceiptUpdate:
+    return ReceiptUpdate(receipt.receipt_id, receipt.state, receipt.unapplied)
+
+
+class CashService:
+    """Imports receipts, applies cash, reverses bounced receipts and refunds unapplied cash."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    def import_receipts(
+        self, receipts: Sequence[Receipt], *, idempotency_key: str
+    ) -> StatementImport:
+        """Record a batch of receipts and apply them to the open items in one run.
+
+        Receipts whose statement line (``source_id``) or receipt id is known already are listed
+        as duplicates and change nothing. Unmatched cash of a known customer goes on account,
+        the rest waits in the exception queue (``queued``).
+        """
+
+        def body(work: Work) -> StatementImport:
+            uow = work.uow
+            known = list(uow.receipts.values())
+            sources = AppliedSources(frozenset(r.source_id for r in known))
+            taken = {r.receipt_id for r in known}
+            fresh = [r for r in receipts if r.receipt_id not in taken]
+            reused = tuple(r.receipt_id for r in receipts if r.receipt_id in taken)
+            accounts: dict[str, str] = {
+                account: customer.customer_id
+                for customer in uow.customers.values()
+                for account in customer.payer_accounts
+            }
+            # the directory's converter is typed loosely; it takes any mapping
+            payers = PayerDirectory(accounts=accounts)  # type: ignore[arg-type]
+            run = apply_statement(
+                fresh,
+                _common.open_items(uow),
+                on=work.today,
+                sources=sources,
+                config=self._runtime.settings.matching,
+                payers=payers,
+            )
+            work.record(run.events)
+            by_receipt: dict[str, list[Allocation]] = {}
+            for allocation in run.allocations:
+                by_receipt.setdefault(allocation.receipt_id, []).append(allocation)
+            for receipt in run.receipts:
+                uow.receipts.add(receipt.receipt_id, receipt)
+                record_allocations(work, receipt, by_receipt.get(receipt.receipt_id, ()))
+            queued = {entry.receipt_id for entry in run.exceptions}
+            return StatementImport(
+                applied=tuple(r.receipt_id for r in run.receipts if r.receipt_id in by_receipt),
+                on_account=tuple(
+                    r.receipt_id
+                    for r in run.receipts
+                    if r.receipt_id not in by_receipt and r.receipt_id not in queued
+                ),
+                queued=tuple(sorted(queued)),
+                duplicates=(*reused, *(r.receipt_id for r in run.duplicates)),
+                allocations=tuple(_summary(a) for a in run.allocations),
+            )
+
+        return self._runtime.execute(
+            "import_receipts", idempotency_key, tuple(receipts), StatementImport, body
+        )
+
+    def apply_receipt(
+        self,
+        receipt_id: str,
+        item_id: str,
+        amount: Money | None = None,
+        *,
+        idempotency_key: str,
+    ) -> ReceiptUpdate:
+        """A person applies unapplied cash of a receipt (queued or on account) to one item.
+
+        ``amount`` defaults to as much as both the receipt and the item allow.
+        """
+
+        def body(work: Work) -> ReceiptUpdate:
+            uow = work.uow
+            receipt = self._receipt(work, receipt_id)
+            item = _item(work, item_id)
+            wanted = amount if amount is not None else min(receipt.unapplied, item.open)
+            if wanted.amount <= 0:
+                raise NothingToApply(receipt_id, f"nothing of it can go to {item_id}")
+            applied = apply_to_item(receipt, item, wanted, on=work.today)
+            work.record(applied.events)
+            uow.receipts.save(receipt_id, applied.receipt)
+            record_allocations(work, applied.receipt, (applied.allocation,))
+            return _update(applied.receipt)
+
+        request = (receipt_id, item_id, amount)
+        return self._runtime.execute("apply_receipt", idempotency_key, request, ReceiptUpdate, body)
+
+    def reverse_receipt(
+        self, receipt_id: str, *, reason: str, idempotency_key: str
+    ) -> ReceiptUpdate:
+        """A receipt bounced: reopen exactly the invoices and charges it paid.
+
+        The money it paid comes off each invoice again (``reverse_payment``); dunning charges
+        reopen by what the receipt settled of them.
+        """
+
+        def body(work: Work) -> ReceiptUpdate:
+            uow = work.uow
+            receipt = self._receipt(work, receipt_id)
+            allocations = uow.allocations.find(receipt_id) or ()
+            item_ids = list(dict.fromkeys(a.item_id for a in allocations))
+            reversal = reverse_receipt(
+                receipt, allocations, [_item(work, i) for i in item_ids], on=work.today
+            )
+            work.record(reversal.events)
+            reopened = {item.item_id: item for item in reversal.items}
+            for item_id in item_ids:
+                invoice = uow.invoices.find(item_id)
+                if invoice is None or invoice.open_item is None:
+                    uow.charges.save(item_id, reopened[item_id])
+                    continue
+                paid = [a.applied for a in allocations if a.item_id == item_id]
+                for amount in paid:
+                    if amount.amount > 0:
+                        invoice, events = invoice.reverse_payment(amount, work.today, receipt_id)
+                        work.record(events)
+                uow.invoices.save(item_id, invoice)
+            uow.receipts.save(receipt_id, reversal.receipt)
+            return _update(reversal.receipt)
+
+        request = (receipt_id, reason)
+        return self._runtime.execute(
+            "reverse_receipt", idempotency_key, request, ReceiptUpdate, body
+        )
+
+    def refund_unapplied(
+        self, receipt_id: str, amount: Money | None = None, *, idempotency_key: str
+    ) -> ReceiptUpdate:
+        """Pay back unapplied cash of a receipt (an overpayment); all of it by default."""
+
+        def body(work: Work) -> ReceiptUpdate:
+            receipt = self._receipt(work, receipt_id)
+            wanted = amount if amount is not None else receipt.unapplied
+            if wanted.amount <= 0:
+                raise NothingToApply(receipt_id, "no unapplied cash is left to refund")
+            receipt, events = refund_receipt(receipt, wanted, on=work.today)
+            work.record(events)
+            work.uow.receipts.save(receipt_id, receipt)
+            return _update(receipt)
+
+        request = (receipt_id, amount)
+        return self._runtime.execute(
+            "refund_unapplied", idempotency_key, request, ReceiptUpdate, body
+        )
+
+    @staticmethod
+    def _receipt(work: Work, receipt_id: str) -> Receipt:
+        found = work.uow.receipts.find(receipt_id)
+        if found is None:
+            raise UnknownReceipt(receipt_id)
+        return found

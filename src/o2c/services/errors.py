@@ -1,0 +1,246 @@
+"""Application errors: a command was refused for a reason that is not a domain rule.
+
+Every error here derives from :class:`ApplicationError`, a frozen exception with fields and a
+message a person can act on. Domain errors (:class:`~o2c.domain.errors.DomainError`) pass through
+the services unchanged, and adapter errors that the services cannot explain better pass through
+as the ports' :class:`~o2c.ports.errors.AdapterError` family. Whatever is raised, the command's
+unit of work rolls back: nothing it did is saved.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = [
+    "ApplicationError",
+    "CreditBlocked",
+    "CustomerExists",
+    "GatewayDeclined",
+    "GatewayOutcomePending",
+    "IdempotencyKeyReused",
+    "InsufficientStock",
+    "MissingAddress",
+    "NoCarrierService",
+    "NothingToApply",
+    "OrderExists",
+    "ShipmentAwaitsPayment",
+    "UnknownCustomer",
+    "UnknownInvoice",
+    "UnknownOrder",
+    "UnknownPayment",
+    "UnknownReceipt",
+    "UnknownShipment",
+]
+
+
+@attrs.frozen
+class ApplicationError(Exception):
+    """Base of every error the application services raise themselves."""
+
+    def describe(self) -> str:
+        """A sentence saying what was refused and why."""
+        return type(self).__name__
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+@attrs.frozen
+class UnknownCustomer(ApplicationError):
+    """No customer is registered under this id."""
+
+    customer_id: str
+
+    def describe(self) -> str:
+        return f"no customer is registered as {self.customer_id!r}"
+
+
+@attrs.frozen
+class CustomerExists(ApplicationError):
+    """A customer with this id is registered already."""
+
+    customer_id: str
+
+    def describe(self) -> str:
+        return f"customer {self.customer_id!r} is registered already"
+
+
+@attrs.frozen
+class UnknownOrder(ApplicationError):
+    """No order has this id."""
+
+    order_id: str
+
+    def describe(self) -> str:
+        return f"there is no order {self.order_id!r}"
+
+
+@attrs.frozen
+class OrderExists(ApplicationError):
+    """An order with this id was placed already (under another idempotency key)."""
+
+    order_id: str
+
+    def describe(self) -> str:
+        return f"order {self.order_id!r} exists already"
+
+
+@attrs.frozen
+class UnknownInvoice(ApplicationError):
+    """No issued invoice has this number."""
+
+    invoice_number: str
+
+    def describe(self) -> str:
+        return f"there is no invoice {self.invoice_number!r}"
+
+
+@attrs.frozen
+class UnknownPayment(ApplicationError):
+    """No card payment has this id (or gateway reference)."""
+
+    payment_id: str
+
+    def describe(self) -> str:
+        return f"there is no card payment {self.payment_id!r}"
+
+
+@attrs.frozen
+class UnknownReceipt(ApplicationError):
+    """No receipt has this id."""
+
+    receipt_id: str
+
+    def describe(self) -> str:
+        return f"there is no receipt {self.receipt_id!r}"
+
+
+@attrs.frozen
+class UnknownShipment(ApplicationError):
+    """No shipment has this id."""
+
+    shipment_id: str
+
+    def describe(self) -> str:
+        return f"there is no shipment {self.shipment_id!r}"
+
+
+@attrs.frozen
+class CreditBlocked(ApplicationError):
+    """The order waits for credit (a review or a hold) and may not go ahead yet."""
+
+    order_id: str
+    status: str
+    reasons: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        why = f": {'; '.join(self.reasons)}" if self.reasons else ""
+        return f"order {self.order_id} is blocked by credit ({self.status}){why}"
+
+
+@attrs.frozen
+class ShipmentAwaitsPayment(ApplicationError):
+    """A cash-in-advance order ships only once its prepayment is received."""
+
+    order_id: str
+    outstanding: str
+
+    def describe(self) -> str:
+        return (
+            f"order {self.order_id} is on cash-in-advance terms: {self.outstanding} must be "
+            "paid before it ships"
+        )
+
+
+@attrs.frozen
+class MissingAddress(ApplicationError):
+    """The customer has no address to ship to."""
+
+    customer_id: str
+
+    def describe(self) -> str:
+        return f"customer {self.customer_id} has no delivery address"
+
+
+@attrs.frozen
+class NoCarrierService(ApplicationError):
+    """The carrier offers no service (or not the one asked for) for the shipment."""
+
+    shipment_id: str
+    service: str | None = None
+
+    def describe(self) -> str:
+        if self.service is None:
+            return f"the carrier offers no service for shipment {self.shipment_id}"
+        return f"the carrier does not offer {self.service!r} for shipment {self.shipment_id}"
+
+
+@attrs.frozen
+class InsufficientStock(ApplicationError):
+    """Inventory could not release the goods for a shipment (less is reserved than shipped)."""
+
+    order_id: str
+    line_id: str
+    message: str
+
+    def describe(self) -> str:
+        return f"order {self.order_id} line {self.line_id} cannot ship: {self.message}"
+
+
+@attrs.frozen
+class GatewayDeclined(ApplicationError):
+    """The payment gateway declined the request; nothing was recorded."""
+
+    payment_id: str
+    operation: str
+    decline_code: str | None = None
+    message: str = ""
+
+    def describe(self) -> str:
+        code = f" ({self.decline_code})" if self.decline_code else ""
+        detail = f": {self.message}" if self.message else ""
+        return (
+            f"the gateway declined the {self.operation} of payment {self.payment_id}{code}{detail}"
+        )
+
+
+@attrs.frozen
+class GatewayOutcomePending(ApplicationError):
+    """The gateway did not say how a capture, void or refund ended: retry the same command.
+
+    The retry sends the same gateway idempotency key, so the money moves at most once.
+    """
+
+    payment_id: str
+    operation: str
+
+    def describe(self) -> str:
+        return (
+            f"the outcome of the {self.operation} of payment {self.payment_id} is not known yet; "
+            "retry the command with the same idempotency key"
+        )
+
+
+@attrs.frozen
+class NothingToApply(ApplicationError):
+    """A receipt or payment has nothing left that the request could use."""
+
+    document_id: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.document_id}: {self.reason}"
+
+
+@attrs.frozen
+class IdempotencyKeyReused(ApplicationError):
+    """An idempotency key that ran one command was sent again with a different request."""
+
+    key: str
+    command: str
+
+    def describe(self) -> str:
+        return (
+            f"idempotency key {self.key!r} was used for a different {self.command} request; "
+            "use a new key for a new request"
+        )

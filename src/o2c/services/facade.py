@@ -1,0 +1,43 @@
+"""The one object applications hold: every use case of the cycle, grouped by area."""
+
+from __future__ import annotations
+
+from o2c.services._runtime import Runtime
+from o2c.services.billing import BillingService
+from o2c.services.cash import CashService
+from o2c.services.collections import CollectionsService
+from o2c.services.context import Adapters, Settings
+from o2c.services.customers import CustomerService
+from o2c.services.payments import CardPaymentService
+from o2c.services.reports import ReportingService
+from o2c.services.sales import OrderService
+
+__all__ = ["Services"]
+
+
+class Services:
+    """The application services over one set of adapters and settings.
+
+    ``customers``, ``orders``, ``billing``, ``cards``, ``cash``, ``collections`` and ``reports``
+    hold the use cases; every command takes an ``idempotency_key`` and runs in one unit of work.
+    """
+
+    def __init__(self, adapters: Adapters, settings: Settings | None = None) -> None:
+        self.adapters = adapters
+        self.settings = settings if settings is not None else Settings()
+        self._runtime = Runtime(adapters, self.settings)
+        self.customers = CustomerService(self._runtime)
+        self.orders = OrderService(self._runtime)
+        self.billing = BillingService(self._runtime)
+        self.cards = CardPaymentService(self._runtime)
+        self.cash = CashService(self._runtime)
+        self.collections = CollectionsService(self._runtime)
+        self.reports = ReportingService(self._runtime)
+
+    def flush_ledger_outbox(self) -> int:
+        """Post the journal entries still waiting in the outbox (after a ledger outage).
+
+        Returns how many entries were sent; a ledger that is still down raises its adapter error
+        and the entries keep waiting.
+        """
+        return self._runtime.flush_ledger_outbox()

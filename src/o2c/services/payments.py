@@ -1,0 +1,439 @@
+"""Card payments through the gateway, and how captured card money reaches accounts receivable.
+
+The flow of a card payment:
+
+1. **Authorise at checkout** (:meth:`CardPaymentService.authorise`): a :class:`Payment` is opened
+   for the order (its ``reference`` is the order id) and the gateway reserves the amount. A
+   decline raises :class:`GatewayDeclined` and records nothing; a lost answer leaves the payment
+   ``pending`` until :meth:`resolve_pending` or a webhook tells the outcome.
+2. **Capture on shipment** (:meth:`capture`), in full or in part, once the order is invoiced.
+   The captured money becomes a :class:`~o2c.domain.cash.Receipt` (method ``card``, source id the
+   gateway's capture) that is applied straight to the order's open invoices, oldest first, so
+   cash application and the invoices agree the moment the money is taken; anything the invoices
+   do not need stays on the receipt as unapplied cash.
+3. **Void** an uncaptured authorisation, or **refund** captured money: a refund first gives back
+   the unapplied cash of the payment's receipts; beyond that, the receipts are reversed (the
+   invoices reopen), as the money no longer pays them.
+4. **Webhooks** report what happened asynchronously: a pending authorisation settling, a
+   chargeback. Each notice is handled once by its gateway event id; a chargeback reverses the
+   card receipts so the invoices are open again.
+
+Every gateway call carries an idempotency key derived from the payment and the operation's
+position in its history, so a command retried after a failure repeats the same gateway request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from o2c.domain.cash import Payer, PaymentMethod, Receipt, apply_to_item, refund_receipt
+from o2c.domain.cash import reverse_receipt as reverse_cash
+from o2c.domain.events import DomainEvent
+from o2c.domain.money import Money, zero
+from o2c.domain.payments import (
+    GatewayOutcome,
+    OperationKind,
+    OutcomeStatus,
+    Payment,
+    PaymentStatus,
+    capturable,
+    refundable,
+)
+from o2c.domain.receivables import OpenItem
+from o2c.ports.gateways import (
+    GatewayNotice,
+    GatewayResponse,
+    NoticeKind,
+    PaymentGatewayPort,
+    ResponseStatus,
+)
+from o2c.services import _common
+from o2c.services._runtime import Runtime, Work
+from o2c.services.cash import record_allocations
+from o2c.services.errors import (
+    GatewayDeclined,
+    GatewayOutcomePending,
+    NothingToApply,
+    UnknownPayment,
+)
+from o2c.services.results import PaymentResult, WebhookResult
+
+__all__ = ["CardPaymentService"]
+
+
+def _result(payment: Payment, receipt_id: str | None = None) -> PaymentResult:
+    return PaymentResult(
+        payment.payment_id,
+        payment.status,
+        payment.authorised,
+        payment.captured,
+        payment.refunded,
+        payment.gateway_reference,
+        receipt_id,
+    )
+
+
+def _count(payment: Payment, kind: OperationKind) -> int:
+    return sum(1 for op in payment.operations if op.kind is kind)
+
+
+class CardPaymentService:
+    """Authorises, captures, voids and refunds card payments, and handles gateway webhooks."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    @property
+    def _gateway(self) -> PaymentGatewayPort:
+        return self._runtime.adapters.payment_gateway
+
+    # -- authorise -----------------------------------------------------------------------------
+
+    def authorise(
+        self,
+        order_id: str,
+        payment_token: str,
+        amount: Money | None = None,
+        *,
+        idempotency_key: str,
+    ) -> PaymentResult:
+        """Reserve the order's (estimated gross) amount, or ``amount``, on the customer's card."""
+
+        def body(work: Work) -> PaymentResult:
+            uow = work.uow
+            order = _common.order(uow, order_id)
+            wanted = amount if amount is not None else order.gross_total
+            count = sum(1 for p in uow.payments.values() if p.reference == order_id)
+            payment_id = f"{order_id}-PAY{count + 1}"
+            payment, events = Payment.create(
+                payment_id,
+                order.customer_id,
+                order_id,
+                wanted,
+                at=work.now,
+                multiple_captures=self._gateway.capabilities.multiple_captures,
+            )
+            work.record(events)
+            key = f"{payment_id}:authorise"
+            response = self._gateway.authorise(
+                payment_id=payment_id,
+                amount=wanted,
+                payment_token=payment_token,
+                idempotency_key=key,
+            )
+            if response.status is ResponseStatus.DECLINED:
+                raise GatewayDeclined(
+                    payment_id, "authorisation", response.decline_code, response.message
+                )
+            if response.status is ResponseStatus.UNKNOWN:
+                payment, events = payment.mark_pending(
+                    OperationKind.AUTHORISE,
+                    wanted,
+                    at=work.now,
+                    idempotency_key=key,
+                    gateway_reference=response.gateway_reference,
+                )
+            else:
+                payment, events = payment.authorise(
+                    response.amount or wanted,
+                    at=work.now,
+                    idempotency_key=key,
+                    gateway_reference=response.gateway_reference,
+                )
+            work.record(events)
+            uow.payments.add(payment_id, payment)
+            return _result(payment)
+
+        request = (order_id, payment_token, amount)
+        return self._runtime.execute(
+            "authorise_card", idempotency_key, request, PaymentResult, body
+        )
+
+    def resolve_pending(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
+        """Ask the gateway how a pending authorisation ended and record it."""
+
+        def body(work: Work) -> PaymentResult:
+            payment = _common.payment(work.uow, payment_id)
+            if payment.status is not PaymentStatus.PENDING:
+                return _result(payment)
+            response = self._gateway.fetch_status(f"{payment_id}:authorise")
+            if response.status is ResponseStatus.UNKNOWN:
+                raise GatewayOutcomePending(payment_id, "authorisation")
+            outcome = GatewayOutcome(
+                OutcomeStatus.AUTHORISED
+                if response.status is ResponseStatus.APPROVED
+                else OutcomeStatus.DECLINED,
+                response.amount if response.status is ResponseStatus.APPROVED else None,
+                response.gateway_reference,
+                response.decline_code,
+            )
+            payment, events = payment.resolve(
+                outcome, at=work.now, idempotency_key=f"{payment_id}:resolve"
+            )
+            work.record(events)
+            work.uow.payments.save(payment_id, payment)
+            return _result(payment)
+
+        return self._runtime.execute(
+            "resolve_card", idempotency_key, payment_id, PaymentResult, body
+        )
+
+    # -- capture -------------------------------------------------------------------------------
+
+    def capture(
+        self, payment_id: str, amount: Money | None = None, *, idempotency_key: str
+    ) -> PaymentResult:
+        """Take (part of) the authorisation and apply it to the order's open invoices.
+
+        ``amount`` defaults to what the order's open invoices need, at most what is left to
+        capture. The captured money becomes a card receipt applied oldest invoice first.
+        """
+
+        def body(work: Work) -> PaymentResult:
+            uow = work.uow
+            payment = _common.payment(uow, payment_id)
+            invoices = sorted(
+                (
+                    inv
+                    for inv in uow.invoices.values()
+                    if inv.open_item is not None
+                    and not inv.open_item.is_settled
+                    and payment.reference in {line.item.order_id for line in inv.lines}
+                ),
+                key=lambda inv: inv.open_item.due_date if inv.open_item else work.today,
+            )
+            left = capturable(payment)
+            if amount is not None:
+                wanted = amount
+            else:
+                owed = zero(payment.currency)
+                for inv in invoices:
+                    owed = owed + inv.open
+                wanted = min(owed, left)
+            if wanted.amount <= 0:
+                raise NothingToApply(payment_id, "nothing is left to capture for open invoices")
+            number = _count(payment, OperationKind.CAPTURE) + 1
+            key = f"{payment_id}:capture:{number}"
+            reference = payment.gateway_reference or ""
+            response = self._gateway.capture(
+                gateway_reference=reference, amount=wanted, idempotency_key=key
+            )
+            self._check(response, payment_id, "capture")
+            payment, events = payment.capture(
+                wanted, at=work.now, idempotency_key=key, gateway_reference=reference
+            )
+            work.record(events)
+            uow.payments.save(payment_id, payment)
+            receipt = Receipt(
+                f"{payment_id}-C{number}",
+                wanted,
+                work.today,
+                f"{self._gateway.name}:{key}",
+                Payer(payment.customer_id),
+                reference=payment.reference,
+                method=PaymentMethod.CARD,
+            )
+            made = []
+            for inv in invoices:
+                item = inv.open_item
+                if item is None or receipt.unapplied.amount <= 0:
+                    continue
+                applied = apply_to_item(
+                    receipt,
+                    item,
+                    min(receipt.unapplied, item.open),
+                    on=work.today,
+                    explanation=f"card payment {payment_id} for order {payment.reference}",
+                )
+                work.record(applied.events)
+                receipt = applied.receipt
+                made.append(applied.allocation)
+            uow.receipts.add(receipt.receipt_id, receipt)
+            record_allocations(work, receipt, made)
+            return _result(payment, receipt.receipt_id)
+
+        request = (payment_id, amount)
+        return self._runtime.execute("capture_card", idempotency_key, request, PaymentResult, body)
+
+    # -- void and refund -----------------------------------------------------------------------
+
+    def void(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
+        """Cancel an authorisation that was not captured."""
+
+        def body(work: Work) -> PaymentResult:
+            payment = _common.payment(work.uow, payment_id)
+            key = f"{payment_id}:void"
+            response = self._gateway.void(
+                gateway_reference=payment.gateway_reference or "", idempotency_key=key
+            )
+            self._check(response, payment_id, "void")
+            payment, events = payment.void(at=work.now, idempotency_key=key)
+            work.record(events)
+            work.uow.payments.save(payment_id, payment)
+            return _result(payment)
+
+        return self._runtime.execute("void_card", idempotency_key, payment_id, PaymentResult, body)
+
+    def refund(
+        self, payment_id: str, amount: Money | None = None, *, idempotency_key: str
+    ) -> PaymentResult:
+        """Give back (part of) the captured money; everything refundable by default.
+
+        The refund comes out of the card receipts' unapplied cash first; what it takes beyond
+        that no longer pays the invoices, so those receipts are reversed (their invoices reopen)
+        and only their remaining unapplied cash is left (see the module doc).
+        """
+
+        def body(work: Work) -> PaymentResult:
+            uow = work.uow
+            payment = _common.payment(uow, payment_id)
+            wanted = amount if amount is not None else refundable(payment)
+            if wanted.amount <= 0:
+                raise NothingToApply(payment_id, "nothing captured is left to refund")
+            number = _count(payment, OperationKind.REFUND) + 1
+            key = f"{payment_id}:refund:{number}"
+            reference = payment.gateway_reference or ""
+            response = self._gateway.refund(
+                gateway_reference=reference, amount=wanted, idempotency_key=key
+            )
+            self._check(response, payment_id, "refund")
+            payment, events = payment.refund(
+                wanted, at=work.now, idempotency_key=key, gateway_reference=reference
+            )
+            work.record(events)
+            uow.payments.save(payment_id, payment)
+            self._take_back(work, payment, wanted, f"{payment_id}-R{number}")
+            return _result(payment)
+
+        request = (payment_id, amount)
+        return self._runtime.execute("refund_card", idempotency_key, request, PaymentResult, body)
+
+    # -- webhooks ------------------------------------------------------------------------------
+
+    def handle_webhook(self, payload: bytes, headers: Mapping[str, str]) -> WebhookResult:
+        """Turn a gateway webhook delivery into payment operations, each notice once.
+
+        Each notice is remembered by its gateway event id (its idempotency key), so the same
+        notice delivered again, alone or in another delivery, changes nothing.
+        """
+        notices = self._gateway.parse_webhook(payload, headers)
+        handled: list[str] = []
+        duplicates: list[str] = []
+        for notice in notices:
+            if self._runtime.has_run("gateway_notice", notice.event_id):
+                duplicates.append(notice.event_id)
+                continue
+            self._runtime.execute(
+                "gateway_notice", notice.event_id, notice, bool, self._notice_body(notice)
+            )
+            handled.append(notice.event_id)
+        return WebhookResult(tuple(handled), tuple(duplicates))
+
+    def _notice_body(self, notice: GatewayNotice) -> Callable[[Work], bool]:
+        return lambda work: self._apply_notice(work, notice)
+
+    def _apply_notice(self, work: Work, notice: GatewayNotice) -> bool:
+        uow = work.uow
+        payment = self._payment_for(work, notice.gateway_reference)
+        key = f"notice:{notice.event_id}"
+        events: tuple[DomainEvent, ...] = ()
+        pending = payment.status is PaymentStatus.PENDING
+        if notice.kind in (NoticeKind.AUTHORISED, NoticeKind.CAPTURED, NoticeKind.FAILED):
+            if not pending:
+                return True  # a confirmation of a call answered synchronously
+            status = {
+                NoticeKind.AUTHORISED: OutcomeStatus.AUTHORISED,
+                NoticeKind.CAPTURED: OutcomeStatus.CAPTURED,
+                NoticeKind.FAILED: OutcomeStatus.DECLINED,
+            }[notice.kind]
+            outcome = GatewayOutcome(
+                status,
+                None if status is OutcomeStatus.DECLINED else notice.amount,
+                notice.gateway_reference,
+            )
+            payment, events = payment.resolve(outcome, at=notice.at, idempotency_key=key)
+        elif notice.kind is NoticeKind.REFUNDED:
+            return True  # refunds are made by this service and recorded when answered
+        else:
+            taken = min(notice.amount, refundable(payment))
+            if taken.amount <= 0:
+                return True
+            payment, events = payment.charge_back(taken, at=notice.at, idempotency_key=key)
+            self._take_back(work, payment, taken, f"{payment.payment_id}-{notice.event_id}")
+        work.record(events)
+        uow.payments.save(payment.payment_id, payment)
+        return True
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _payment_for(self, work: Work, gateway_reference: str) -> Payment:
+        """The payment the gateway knows by ``gateway_reference``.
+
+        A payment whose authorisation answer was lost may not know its reference yet: the
+        gateway is asked for the outcome of its pending call to find out.
+        """
+        unresolved: list[Payment] = []
+        for payment in work.uow.payments.values():
+            if payment.gateway_reference == gateway_reference:
+                return payment
+            if payment.status is PaymentStatus.PENDING and payment.gateway_reference is None:
+                unresolved.append(payment)
+        for payment in unresolved:
+            answer = self._gateway.fetch_status(f"{payment.payment_id}:authorise")
+            if answer.gateway_reference == gateway_reference:
+                return payment
+        raise UnknownPayment(gateway_reference)
+
+    @staticmethod
+    def _check(response: GatewayResponse, payment_id: str, operation: str) -> None:
+        if response.status is ResponseStatus.DECLINED:
+            raise GatewayDeclined(payment_id, operation, response.decline_code, response.message)
+        if response.status is ResponseStatus.UNKNOWN:
+            raise GatewayOutcomePending(payment_id, operation)
+
+    def _take_back(self, work: Work, payment: Payment, amount: Money, refund_id: str) -> None:
+        """Money left the business for a card payment: unapplied cash first, then reversals."""
+        uow = work.uow
+        receipts = [
+            r
+            for r in uow.receipts.values()
+            if r.method is PaymentMethod.CARD
+            and r.receipt_id.startswith(f"{payment.payment_id}-C")
+            and r.unapplied.amount >= 0
+        ]
+        remaining = amount
+        for receipt in receipts:
+            spare = receipt.unapplied
+            if remaining.amount <= 0 or spare.amount <= 0:
+                continue
+            part = min(spare, remaining)
+            refunded, events = refund_receipt(receipt, part, on=work.today)
+            work.record(events)
+            uow.receipts.save(refunded.receipt_id, refunded)
+            remaining = remaining - part
+        for receipt in receipts:
+            if remaining.amount <= 0:
+                break
+            current = uow.receipts.get(receipt.receipt_id)
+            if current.applied.amount <= 0 or current.refunded.amount > 0:
+                continue
+            allocations = uow.allocations.find(current.receipt_id) or ()
+            items = [_common_item(work, a.item_id) for a in allocations]
+            reversal = reverse_cash(current, allocations, items, on=work.today)
+            work.record(reversal.events)
+            for allocation in allocations:
+                invoice = uow.invoices.get(allocation.item_id)
+                invoice, events = invoice.reverse_payment(
+                    allocation.applied, work.today, current.receipt_id
+                )
+                work.record(events)
+                uow.invoices.save(allocation.item_id, invoice)
+            uow.receipts.save(current.receipt_id, reversal.receipt)
+            remaining = remaining - min(remaining, current.applied)
+        del refund_id
+
+
+def _common_item(work: Work, item_id: str) -> OpenItem:
+    invoice = work.uow.invoices.get(item_id)
+    assert invoice.open_item is not None
+    return invoice.open_item

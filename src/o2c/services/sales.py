@@ -1,0 +1,438 @@
+"""Orders from placement to delivery: credit, stock, shipping and tracking.
+
+Placing an order decides credit on the customer's whole exposure (open receivables, orders
+accepted but not invoiced, this order) with the configured policy. An approved order reserves
+stock line by line; a shortfall is reported to the customer at once and, per
+:class:`~o2c.services.context.OutOfStockPolicy`, back-ordered or cancelled before anything is
+invoiced. Orders sent to review wait for a person; orders on hold wait for the customer to pay
+(the customer is told so). Cash-in-advance customers skip credit, are invoiced on order and ship
+only once the prepayment is in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+import attrs
+
+from o2c.domain.credit import CreditContext, CreditOutcome, decide
+from o2c.domain.events import Changed
+from o2c.domain.money import Money, total
+from o2c.domain.orders import (
+    InvoicingPolicy,
+    LineQuantity,
+    Order,
+    OrderLine,
+    OrderStatus,
+    QuantityLike,
+    to_quantity,
+)
+from o2c.ports.carriers import Parcel, Shipment, ShipmentRequest, TrackingStatus
+from o2c.ports.errors import AdapterError, AdapterRejected
+from o2c.services import _common
+from o2c.services._runtime import Runtime, Work
+from o2c.services.context import Adapters, OutOfStockPolicy, Settings
+from o2c.services.errors import (
+    CreditBlocked,
+    InsufficientStock,
+    MissingAddress,
+    NoCarrierService,
+    OrderExists,
+    ShipmentAwaitsPayment,
+    UnknownShipment,
+)
+from o2c.services.results import (
+    DeliveryResult,
+    OrderPlacement,
+    OrderUpdate,
+    ShipmentResult,
+    Shortfall,
+)
+
+__all__ = ["OrderService", "reservation_id"]
+
+_WAITING_FOR_CREDIT = (OrderStatus.CREDIT_REVIEW, OrderStatus.CREDIT_HOLD)
+
+
+def reservation_id(order_id: str, line_id: str) -> str:
+    """The inventory reservation of an order line (stable, so reserving again is a no-op)."""
+    return f"{order_id}/{line_id}"
+
+
+class OrderService:
+    """Places, reviews, ships and tracks orders."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    # -- placing -------------------------------------------------------------------------------
+
+    def place_order(
+        self,
+        order_id: str,
+        customer_id: str,
+        lines: Sequence[OrderLine],
+        *,
+        idempotency_key: str,
+        quote_id: str | None = None,
+    ) -> OrderPlacement:
+        """Place an order: decide credit, then reserve stock if it goes ahead.
+
+        Raises :class:`UnknownCustomer` and :class:`OrderExists`; domain errors (an empty order,
+        mixed currencies...) pass through. A held or reviewed order is saved, not refused: the
+        result says where it stands.
+        """
+
+        def body(work: Work) -> OrderPlacement:
+            uow = work.uow
+            customer = _common.customer(uow, customer_id)
+            if uow.orders.find(order_id) is not None:
+                raise OrderExists(order_id)
+            prepayment = customer.terms.requires_prepayment
+            policy = InvoicingPolicy.ON_ORDER if prepayment else self._settings.invoicing_policy
+            order, events = Order.create(
+                order_id,
+                customer_id,
+                lines,
+                on=work.today,
+                invoicing_policy=policy,
+                quote_id=quote_id,
+            )
+            work.record(events)
+            order = self._step(work, order.place(on=work.today))
+            account = _common.credit_account(uow, customer)
+            if uow.credit_accounts.find(customer_id) is None:
+                uow.credit_accounts.save(customer_id, account)
+            context = CreditContext.build(
+                account,
+                order_amount=order.gross_total,
+                as_of=work.today,
+                open_items=_common.open_items_of(uow, customer_id, account.currency),
+                accepted_not_invoiced=_common.accepted_not_invoiced(
+                    uow.orders.values(), customer_id, account.currency
+                ),
+                prepayment_required=prepayment,
+                order_id=order_id,
+            )
+            decision, events = decide(context, self._settings.credit_policy)
+            work.record(events)
+            reasons = tuple(reason.code for reason in decision.reasons)
+            shortfalls: tuple[Shortfall, ...] = ()
+            if decision.outcome is CreditOutcome.APPROVE:
+                order = self._step(work, order.approve(on=work.today))
+                order, shortfalls = self._reserve(work, order)
+            elif decision.outcome is CreditOutcome.REVIEW:
+                why = "; ".join(reason.message for reason in decision.reasons)
+                order = self._step(work, order.send_to_credit_review(on=work.today, reason=why))
+            elif decision.outcome is CreditOutcome.HOLD:
+                why = "; ".join(reason.message for reason in decision.reasons)
+                order = self._step(work, order.put_on_credit_hold(on=work.today, reason=why))
+                work.notify(
+                    f"{order_id}:credit_hold",
+                    customer_id,
+                    "order.payment_needed",
+                    order_id=order_id,
+                    reason=why,
+                )
+            else:
+                why = "; ".join(reason.message for reason in decision.reasons)
+                order = self._step(work, order.cancel(on=work.today, reason=why))
+                work.notify(
+                    f"{order_id}:credit_denied",
+                    customer_id,
+                    "order.credit_denied",
+                    order_id=order_id,
+                    reason=why,
+                )
+            uow.orders.add(order_id, order)
+            return OrderPlacement(
+                order_id,
+                order.status,
+                decision.outcome,
+                reasons,
+                shortfalls,
+                decision.shipment_waits_for_payment,
+            )
+
+        request = (order_id, customer_id, tuple(lines), quote_id)
+        return self._runtime.execute("place_order", idempotency_key, request, OrderPlacement, body)
+
+    def approve_order(self, order_id: str, *, idempotency_key: str) -> OrderUpdate:
+        """A person approves an order waiting for credit review (or on hold); stock is reserved."""
+
+        def body(work: Work) -> OrderUpdate:
+            order = _common.order(work.uow, order_id)
+            order = self._step(work, order.approve(on=work.today))
+            order, shortfalls = self._reserve(work, order)
+            work.uow.orders.save(order_id, order)
+            return OrderUpdate(order_id, order.status, shortfalls)
+
+        return self._runtime.execute("approve_order", idempotency_key, order_id, OrderUpdate, body)
+
+    def reject_order(self, order_id: str, *, reason: str, idempotency_key: str) -> OrderUpdate:
+        """A person turns down an order waiting for credit: it is cancelled, the customer told."""
+
+        def body(work: Work) -> OrderUpdate:
+            order = _common.order(work.uow, order_id)
+            order = self._step(work, order.cancel(on=work.today, reason=reason))
+            self._release(order)
+            work.notify(
+                f"{order_id}:credit_denied",
+                order.customer_id,
+                "order.credit_denied",
+                order_id=order_id,
+                reason=reason,
+            )
+            work.uow.orders.save(order_id, order)
+            return OrderUpdate(order_id, order.status)
+
+        request = (order_id, reason)
+        return self._runtime.execute("reject_order", idempotency_key, request, OrderUpdate, body)
+
+    def recheck_credit(self, order_id: str, *, idempotency_key: str) -> OrderUpdate:
+        """Decide credit again for an order on hold (say, after the customer paid).
+
+        An approval releases the order and reserves its stock; a review hands it to a person;
+        a hold leaves it where it is.
+        """
+
+        def body(work: Work) -> OrderUpdate:
+            uow = work.uow
+            order = _common.order(uow, order_id)
+            customer = _common.customer(uow, order.customer_id)
+            account = _common.credit_account(uow, customer)
+            context = CreditContext.build(
+                account,
+                order_amount=order.gross_total,
+                as_of=work.today,
+                open_items=_common.open_items_of(uow, customer.customer_id, account.currency),
+                accepted_not_invoiced=_common.accepted_not_invoiced(
+                    uow.orders.values(), customer.customer_id, account.currency
+                ),
+                prepayment_required=customer.terms.requires_prepayment,
+                order_id=order_id,
+            )
+            decision, events = decide(context, self._settings.credit_policy)
+            work.record(events)
+            shortfalls: tuple[Shortfall, ...] = ()
+            why = "; ".join(reason.message for reason in decision.reasons)
+            if decision.outcome is CreditOutcome.APPROVE:
+                order = self._step(work, order.approve(on=work.today))
+                order, shortfalls = self._reserve(work, order)
+            elif decision.outcome is CreditOutcome.REVIEW:
+                order = self._step(work, order.send_to_credit_review(on=work.today, reason=why))
+            elif decision.outcome is CreditOutcome.DENY:
+                order = self._step(work, order.cancel(on=work.today, reason=why))
+            uow.orders.save(order_id, order)
+            return OrderUpdate(order_id, order.status, shortfalls)
+
+        return self._runtime.execute("recheck_credit", idempotency_key, order_id, OrderUpdate, body)
+
+    def cancel_order(self, order_id: str, *, reason: str, idempotency_key: str) -> OrderUpdate:
+        """Cancel an order before anything shipped; its reservations are released."""
+
+        def body(work: Work) -> OrderUpdate:
+            order = _common.order(work.uow, order_id)
+            order = self._step(work, order.cancel(on=work.today, reason=reason))
+            self._release(order)
+            work.uow.orders.save(order_id, order)
+            return OrderUpdate(order_id, order.status)
+
+        request = (order_id, reason)
+        return self._runtime.execute("cancel_order", idempotency_key, request, OrderUpdate, body)
+
+    # -- shipping ------------------------------------------------------------------------------
+
+    def ship_order(
+        self,
+        order_id: str,
+        parcels: Sequence[Parcel],
+        quantities: Mapping[str, QuantityLike] | None = None,
+        *,
+        service: str | None = None,
+        idempotency_key: str,
+    ) -> ShipmentResult:
+        """Ship quantities per line (default: everything open that is not back-ordered).
+
+        The carrier quotes the shipment and books ``service`` (default: the cheapest); the
+        reserved stock is committed and the order records the fulfilment under the shipment id.
+        Raises :class:`CreditBlocked` for an order waiting for credit,
+        :class:`ShipmentAwaitsPayment` for an unpaid cash-in-advance order,
+        :class:`MissingAddress`, :class:`NoCarrierService` and :class:`InsufficientStock`. If
+        committing stock fails after the booking, the booking is cancelled again.
+        """
+
+        def body(work: Work) -> ShipmentResult:
+            uow = work.uow
+            order = _common.order(uow, order_id)
+            if order.status in _WAITING_FOR_CREDIT:
+                raise CreditBlocked(order_id, order.status.value)
+            customer = _common.customer(uow, order.customer_id)
+            if customer.terms.requires_prepayment:
+                self._require_prepayment(work, order)
+            if customer.address is None:
+                raise MissingAddress(customer.customer_id)
+            wanted = (
+                {line_id: to_quantity(q) for line_id, q in quantities.items()}
+                if quantities is not None
+                else {
+                    line.line_id: line.open_quantity - line.back_ordered
+                    for line in order.lines
+                    if line.open_quantity > line.back_ordered
+                }
+            )
+            count = sum(1 for s in uow.shipments.values() if s.order_id == order_id)
+            shipment_id = f"{order_id}-SH{count + 1}"
+            order = self._step(work, order.fulfil(wanted, on=work.today, shipment_id=shipment_id))
+            request = ShipmentRequest(
+                shipment_id,
+                order_id,
+                self._settings.ship_from,
+                customer.address,
+                tuple(parcels),
+                work.today,
+            )
+            carrier = self._adapters.carrier
+            quotes = carrier.quote(request)
+            if not quotes:
+                raise NoCarrierService(shipment_id)
+            if service is None:
+                chosen = min(quotes, key=lambda quote: quote.price.amount).service
+            elif any(quote.service == service for quote in quotes):
+                chosen = service
+            else:
+                raise NoCarrierService(shipment_id, service)
+            booking = carrier.book(request, chosen)
+            try:
+                for line_id, quantity in wanted.items():
+                    try:
+                        self._adapters.inventory.commit(reservation_id(order_id, line_id), quantity)
+                    except AdapterRejected as refused:
+                        raise InsufficientStock(order_id, line_id, refused.message) from refused
+            except Exception:
+                # if the cancel fails too, the booking stays: a retry books the same shipment id
+                with contextlib.suppress(AdapterError):
+                    carrier.cancel(booking.tracking_number)
+                raise
+            lines = tuple(LineQuantity(line_id, q) for line_id, q in wanted.items())
+            uow.shipments.add(
+                shipment_id, Shipment(shipment_id, order_id, lines, booking, work.today)
+            )
+            uow.orders.save(order_id, order)
+            return ShipmentResult(
+                shipment_id,
+                order_id,
+                booking.carrier,
+                booking.service,
+                booking.tracking_number,
+                booking.price,
+                order.status,
+            )
+
+        request = (order_id, tuple(parcels), dict(quantities or {}), service)
+        return self._runtime.execute("ship_order", idempotency_key, request, ShipmentResult, body)
+
+    def track_shipment(self, shipment_id: str, *, idempotency_key: str) -> DeliveryResult:
+        """Ask the carrier where a shipment is; a delivered one is recorded on its order lines."""
+
+        def body(work: Work) -> DeliveryResult:
+            uow = work.uow
+            shipment = uow.shipments.find(shipment_id)
+            if shipment is None:
+                raise UnknownShipment(shipment_id)
+            event = self._adapters.carrier.track(shipment.booking.tracking_number)
+            if event.status is not TrackingStatus.DELIVERED or shipment.delivered_on is not None:
+                return DeliveryResult(shipment_id, event.status, shipment.delivered_on is not None)
+            on = event.at.date()
+            order = _common.order(uow, shipment.order_id)
+            delivered = {line.line_id: line.quantity for line in shipment.lines}
+            order = self._step(
+                work, order.record_delivery(delivered, on=on, shipment_id=shipment_id)
+            )
+            uow.orders.save(order.order_id, order)
+            uow.shipments.save(shipment_id, attrs.evolve(shipment, delivered_on=on))
+            return DeliveryResult(shipment_id, event.status, True)
+
+        return self._runtime.execute(
+            "track_shipment", idempotency_key, shipment_id, DeliveryResult, body
+        )
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    @property
+    def _settings(self) -> Settings:
+        return self._runtime.settings
+
+    @property
+    def _adapters(self) -> Adapters:
+        return self._runtime.adapters
+
+    @staticmethod
+    def _step(work: Work, changed: Changed[Order]) -> Order:
+        order, events = changed
+        work.record(events)
+        return order
+
+    def _reserve(self, work: Work, order: Order) -> tuple[Order, tuple[Shortfall, ...]]:
+        """Reserve every open line; report and handle what stock cannot cover."""
+        shortfalls: list[Shortfall] = []
+        policy = self._settings.out_of_stock
+        for line in order.lines:
+            wanted = line.open_quantity - line.back_ordered
+            if wanted <= 0:
+                continue
+            reservation = self._adapters.inventory.reserve(
+                reservation_id(order.order_id, line.line_id),
+                order_id=order.order_id,
+                line_id=line.line_id,
+                product_id=line.product_id,
+                quantity=wanted,
+            )
+            short = reservation.back_ordered
+            if short <= 0:
+                continue
+            if policy is OutOfStockPolicy.CANCEL:
+                order = self._step(work, order.cancel_line(line.line_id, short, on=work.today))
+            else:
+                order = self._step(work, order.back_order(line.line_id, short, on=work.today))
+            shortfalls.append(Shortfall(line.line_id, line.product_id, short, policy))
+            work.notify(
+                f"{order.order_id}/{line.line_id}:out_of_stock",
+                order.customer_id,
+                "order.line_out_of_stock",
+                order_id=order.order_id,
+                line_id=line.line_id,
+                product_id=line.product_id,
+                missing=str(short),
+                action=policy.value,
+            )
+        return order, tuple(shortfalls)
+
+    def _release(self, order: Order) -> None:
+        for line in order.lines:
+            self._adapters.inventory.release(reservation_id(order.order_id, line.line_id))
+
+    def _require_prepayment(self, work: Work, order: Order) -> None:
+        """A cash-in-advance order ships once what its invoices ask in advance is settled."""
+        invoices = [
+            invoice
+            for invoice in work.uow.invoices.values()
+            if invoice.open_item is not None
+            and order.order_id in {line.item.order_id for line in invoice.lines}
+        ]
+        currency = order.currency.code
+        if not invoices:
+            raise ShipmentAwaitsPayment(order.order_id, str(order.gross_total))
+        outstanding: list[Money] = []
+        for invoice in invoices:
+            item = invoice.open_item
+            assert item is not None
+            # the instalments due on the invoice date are the ones asked for in advance
+            outstanding.extend(
+                part.open for part in item.instalments if part.due_date <= item.document_date
+            )
+        owed = total(outstanding, currency)
+        if owed.amount > Decimal(0):
+            raise ShipmentAwaitsPayment(order.order_id, str(owed))

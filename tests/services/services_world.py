@@ -1,0 +1,148 @@
+"""A world of in-memory adapters and the services over it, with scenario builders (shared by
+the service tests through ``conftest.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import attrs
+
+from o2c.adapters.memory import (
+    FixedClock,
+    MemoryInventory,
+    MemoryLedger,
+    MemoryStore,
+    OutboxNotifier,
+    SandboxGateway,
+    TableRateCarrier,
+)
+from o2c.domain.customers import Address, Customer
+from o2c.domain.dunning import DunningAction, DunningLevel, DunningPolicy, FeeTable
+from o2c.domain.events import DomainEvent
+from o2c.domain.ledger import AccountRole
+from o2c.domain.money import Money, money, total, unit_price
+from o2c.domain.orders import OrderLine
+from o2c.domain.tax import TaxCategory
+from o2c.domain.terms import PaymentTerms
+from o2c.ports.carriers import Parcel
+from o2c.services import Adapters, Services, Settings
+from o2c.services._common import open_items
+
+VAT = TaxCategory.standard("19")
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+PARCEL = (Parcel(Decimal("1.5")),)
+
+
+def eur(amount: str) -> Money:
+    return money(amount, "EUR")
+
+
+@attrs.define
+class World:
+    """Everything a scenario touches: the adapters, the services and what went out."""
+
+    clock: FixedClock
+    store: MemoryStore
+    inventory: MemoryInventory
+    carrier: TableRateCarrier
+    gateway: SandboxGateway
+    ledger: MemoryLedger
+    notifier: OutboxNotifier
+    published: list[DomainEvent]
+    services: Services
+    keys: int = 0
+
+    def key(self) -> str:
+        self.keys += 1
+        return f"k-{self.keys}"
+
+    def today(self) -> date:
+        return self.clock.today()
+
+    def customer(
+        self,
+        customer_id: str = "C-1",
+        *,
+        terms: str = "NET 30",
+        limit: str | None = "5000",
+        payer_account: str = "DE89370400440532013000",
+    ) -> Customer:
+        """Register a customer; with a limit, its credit is approved for a year."""
+        customer = Customer(
+            customer_id,
+            f"Customer {customer_id}",
+            "EUR",
+            PaymentTerms.parse(terms),
+            email=f"{customer_id.lower()}@example.com",
+            address=Address("Hauptstrasse 1", "Berlin", "10115", "DE"),
+            payer_accounts=frozenset({payer_account}),
+        )
+        self.services.customers.register_customer(customer, idempotency_key=self.key())
+        if limit is not None:
+            self.services.customers.approve_credit(
+                customer_id,
+                eur(limit),
+                date(2027, 3, 1),
+                reviewer="ana",
+                reason="references checked",
+                idempotency_key=self.key(),
+            )
+        return customer
+
+    def sent(self, template: str) -> list[str]:
+        return [n.customer_id for n in self.notifier.sent if n.template == template]
+
+    def open_total(self) -> Money:
+        with self.store.unit_of_work() as uow:
+            return total((item.open for item in open_items(uow)), "EUR")
+
+    def receivable_balance(self) -> Money:
+        chart = self.ledger.chart
+        return self.ledger.balance(chart.code(AccountRole.RECEIVABLE), "EUR")
+
+
+def widget_line(line_id: str = "1", quantity: int = 10, product: str = "WIDGET") -> OrderLine:
+    return OrderLine(line_id, product, "Widget", quantity, unit_price("10.00", "EUR"), VAT)
+
+
+def lines(*items: OrderLine) -> Sequence[OrderLine]:
+    return items or (widget_line(),)
+
+
+DUNNING = DunningPolicy(
+    (
+        DunningLevel(1, 7, "dunning.first"),
+        DunningLevel(
+            2,
+            21,
+            "dunning.second",
+            fee=FeeTable.flat(eur("5.00")),
+            actions=frozenset({DunningAction.CREDIT_HOLD}),
+        ),
+    )
+)
+
+
+def build_world(settings: Settings | None = None) -> World:
+    clock = FixedClock(START)
+    store = MemoryStore()
+    inventory = MemoryInventory({"WIDGET": 100, "GADGET": 3})
+    carrier = TableRateCarrier(clock)
+    gateway = SandboxGateway(clock)
+    ledger = MemoryLedger()
+    notifier = OutboxNotifier()
+    published: list[DomainEvent] = []
+    adapters = Adapters(
+        unit_of_work=store.unit_of_work,
+        inventory=inventory,
+        carrier=carrier,
+        payment_gateway=gateway,
+        ledger=ledger,
+        notifier=notifier,
+        clock=clock,
+        publish=published.extend,
+    )
+    services = Services(adapters, settings or Settings(dunning_policy=DUNNING))
+    return World(clock, store, inventory, carrier, gateway, ledger, notifier, published, services)
