@@ -1,7 +1,7 @@
 """Write the documentation pages that are generated from code, or check that they are current.
 
-    python scripts/generate_docs.py           # rewrite the pages
-    python scripts/generate_docs.py --check   # exit 1 if a page differs from what the code says
+Without arguments it rewrites the pages; with ``--check`` it writes nothing and exits 1 when a
+page differs from what the code says.
 """
 
 from __future__ import annotations
