@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck imports pytest benchmarks docs-check clean
+.PHONY: demo test lint typecheck imports pytest benchmarks docs-check docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/price_an_order.py
+	$(BIN)/o2c demo
 
-test: lint typecheck imports pytest
+test: lint typecheck imports pytest docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -37,5 +37,10 @@ benchmarks: $(STAMP)
 docs-check: $(STAMP)
 	$(BIN)/python scripts/generate_docs.py --check
 
+# The documentation site, always rebuilt whole; any warning (a broken reference, a bad docstring)
+# fails the build.
+docs: $(STAMP)
+	$(BIN)/sphinx-build -E -W --keep-going -j auto -q -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build dist
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build dist docs/_build

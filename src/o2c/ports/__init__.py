@@ -1,4 +1,4 @@
-"""The boundary of o2c: ports as ``typing.Protocol``s and the pluggy hook specifications.
+"""The boundary of o2c: ports as ``typing.Protocol`` classes and the pluggy hook specifications.
 
 Adapters implement these protocols; application services depend on them, never on an adapter.
 """

@@ -1,0 +1,355 @@
+"""The click commands of ``o2c`` and how their failures become one-line messages and exit codes.
+
+Exit codes: 0 success; 1 the domain or the services refused (a ``DomainError``, an
+``ApplicationError``, an adapter's refusal); 2 a usage or configuration mistake (click's usage
+errors, a bad option value, a ``ConfigError``, an unknown adapter); 3 a plugin failed
+(``PluginError``, two plugins registering one adapter name). No traceback is ever shown for
+these: the message names what was wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from o2c.cli import render
+from o2c.config import ConfigError
+from o2c.domain.calendar import BusinessCalendar
+from o2c.domain.errors import DomainError
+from o2c.domain.lifecycles import LIFECYCLES
+from o2c.domain.money import Money, money, parse_money
+from o2c.domain.terms import PaymentTerms
+from o2c.ports.errors import AdapterError, PluginError
+from o2c.ports.registry import DuplicateAdapter, UnknownAdapter
+from o2c.services.errors import ApplicationError
+
+__all__ = ["EXIT_PLUGIN", "EXIT_REFUSED", "EXIT_USAGE", "cli"]
+
+EXIT_REFUSED = 1
+"""The domain or the services refused what was asked."""
+EXIT_USAGE = 2
+"""The command line or the configuration is wrong (click uses 2 for usage errors too)."""
+EXIT_PLUGIN = 3
+"""A plugin failed."""
+
+DEMO_WIDTH = 100
+"""The demo prints at one width everywhere, so its output is the same in every terminal."""
+
+
+class Refused(click.ClickException):
+    """A refusal by the domain, the services or an adapter (exit code 1)."""
+
+    exit_code = EXIT_REFUSED
+
+
+class BadConfiguration(click.ClickException):
+    """A configuration mistake (exit code 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class PluginFailed(click.ClickException):
+    """A plugin failed (exit code 3)."""
+
+    exit_code = EXIT_PLUGIN
+
+
+def _describe(error: BaseException) -> str:
+    describe = getattr(error, "describe", None)
+    text = describe() if callable(describe) else str(error)
+    return str(text) or type(error).__name__
+
+
+class _Commands(click.Group):
+    """The ``o2c`` group: turns o2c's errors into click exceptions with their exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (PluginError, DuplicateAdapter) as error:
+            raise PluginFailed(str(error)) from error
+        except (ConfigError, UnknownAdapter) as error:
+            raise BadConfiguration(f"configuration: {error}") from error
+        except (DomainError, ApplicationError, AdapterError) as error:
+            raise Refused(_describe(error)) from error
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="o2c", prog_name="o2c")
+def cli() -> None:
+    """The order-to-cash cycle from the command line.
+
+    Start with `o2c demo`: a whole cycle, narrated, on the built-in in-memory adapters.
+    """
+
+
+# --- o2c demo -------------------------------------------------------------------------------
+
+
+@cli.command()
+def demo() -> None:
+    """Run a narrated order-to-cash scenario on the built-in in-memory adapters.
+
+    Customers and a credit review, an order with a short line, shipping and tracking, invoices
+    on "2/10 NET 30", a card payment, bank transfers matched to invoices (one with a typo in
+    its reference), weeks of dunning with fees, interest and a credit hold, then the trial
+    balance and the receivables aging. The dates are fixed: the output is the same every run.
+    """
+    from o2c.cli.demo import run_demo  # noqa: PLC0415  (loads the services only when asked)
+
+    run_demo(Console(highlight=False, width=DEMO_WIDTH))
+
+
+# --- o2c terms ------------------------------------------------------------------------------
+
+
+def _date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a date; write it as YYYY-MM-DD", param_hint=f"'{option}'"
+        ) from None
+
+
+def _dates(text: str, option: str) -> tuple[date, ...]:
+    return tuple(_date(part, option) for part in text.split(",") if part.strip())
+
+
+_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+
+
+def _amount(text: str, currency: str | None, trailing: Sequence[str]) -> Money:
+    """The amount from ``--amount``, ``--currency`` and a currency word after ``--amount``."""
+    extra = list(trailing)
+    if extra and currency is None and len(extra) == 1 and _CURRENCY.match(extra[0]):
+        currency = extra.pop()
+    if extra:
+        raise click.UsageError(f"unexpected argument {extra[0]!r}")
+    words = text.split()
+    try:
+        if len(words) == 2:
+            given = parse_money(text)
+            if currency is not None and given.currency.code != currency.upper():
+                raise click.BadParameter(
+                    f"{text!r} is in {given.currency.code}, but --currency says {currency}",
+                    param_hint="'--amount'",
+                )
+            return given
+        if currency is None:
+            raise click.BadParameter(
+                f"{text!r} has no currency; write --amount '1000 EUR' or add --currency EUR",
+                param_hint="'--amount'",
+            )
+        return money(text.strip(), currency.upper())
+    except DomainError as error:
+        raise click.BadParameter(error.describe(), param_hint="'--amount'") from error
+
+
+@cli.command()
+@click.argument("notation")
+@click.argument("trailing", nargs=-1, metavar="")
+@click.option(
+    "--amount",
+    "amount_text",
+    required=True,
+    metavar="AMOUNT",
+    help="The invoice total: '1000 EUR' (or 1000 with --currency EUR).",
+)
+@click.option("--currency", metavar="CODE", help="The currency, when --amount is a bare number.")
+@click.option(
+    "--date",
+    "invoice_date",
+    required=True,
+    metavar="DATE",
+    help="The invoice date, YYYY-MM-DD.",
+)
+@click.option(
+    "--calendar-holidays",
+    "holidays",
+    default=None,
+    metavar="DATES",
+    help="Comma-separated holidays; due dates and deadlines then move off weekends and these.",
+)
+@click.option(
+    "--business-days",
+    is_flag=True,
+    help="Move dates off weekends even without holidays.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the schedule as JSON.")
+def terms(
+    *,
+    notation: str,
+    trailing: tuple[str, ...],
+    amount_text: str,
+    currency: str | None,
+    invoice_date: str,
+    holidays: str | None,
+    business_days: bool,
+    as_json: bool,
+) -> None:
+    """Show the payment schedule that NOTATION gives an invoice.
+
+    \b
+    Examples:
+      o2c terms "2/10 NET 30" --amount "1000 EUR" --date 2026-11-23
+      o2c terms "30/60/90" --amount 1000 --currency EUR --date 2026-11-23 --json
+      o2c terms "NET 30" --amount "250 EUR" --date 2026-11-25 --calendar-holidays 2026-12-25
+    """
+    total = _amount(amount_text, currency, trailing)
+    invoiced_on = _date(invoice_date, "--date")
+    free_days = None if holidays is None else _dates(holidays, "--calendar-holidays")
+    try:
+        parsed = PaymentTerms.parse(notation)
+    except DomainError as error:
+        raise click.BadParameter(error.describe(), param_hint="'NOTATION'") from error
+    calendar = (
+        BusinessCalendar(holidays=frozenset(free_days or ()))
+        if free_days is not None or business_days
+        else None
+    )
+    schedule = parsed.schedule(total, invoiced_on, calendar=calendar)
+    if as_json:
+        click.echo(render.dumps(render.schedule_record(schedule)))
+        return
+    moved = "" if calendar is None else " (business days)"
+    title = f"{parsed.code}: {render.amount_text(total)} invoiced {invoiced_on.isoformat()}{moved}"
+    Console(highlight=False).print(render.schedule_table(schedule, title))
+
+
+# --- o2c states -----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("lifecycle", required=False, metavar="[LIFECYCLE]")
+@click.option("--mermaid", is_flag=True, help="Print Mermaid state diagrams instead of tables.")
+@click.option("--json", "as_json", is_flag=True, help="Print the lifecycles as JSON.")
+def states(lifecycle: str | None, mermaid: bool, as_json: bool) -> None:
+    """Print the lifecycle tables: every lifecycle, or the one named.
+
+    The names are those of the catalogue: quote, order, credit-account, invoice, payment,
+    receipt, dunning-case.
+    """
+    if lifecycle is None:
+        chosen = dict(LIFECYCLES)
+    elif lifecycle in LIFECYCLES:
+        chosen = {lifecycle: LIFECYCLES[lifecycle]}
+    else:
+        names = ", ".join(LIFECYCLES)
+        raise click.BadParameter(
+            f"no lifecycle named {lifecycle!r}; known: {names}", param_hint="'LIFECYCLE'"
+        )
+    if as_json:
+        click.echo(render.dumps({name: render.lifecycle_record(lc) for name, lc in chosen.items()}))
+        return
+    if mermaid:
+        for name, found in chosen.items():
+            click.echo(f"%% {name}\n{found.mermaid()}\n")
+        return
+    console = Console(highlight=False)
+    for name, found in chosen.items():
+        console.print(render.lifecycle_table(name, found))
+
+
+# --- o2c plugins ----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TOML configuration file (default: the built-in setup).",
+)
+@click.option(
+    "--entry-points/--no-entry-points",
+    default=None,
+    help="Load installed plugins or not (default: as configured, which is yes).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the plugins as JSON.")
+def plugins(config_path: Path | None, entry_points: bool | None, as_json: bool) -> None:
+    """List the plugins found, the adapters each contributes and the port each serves."""
+    import o2c  # noqa: PLC0415  (the composition root is loaded only by commands that need it)
+
+    app = o2c.bootstrap(config_path, load_entry_points=entry_points)
+    found = app.plugins.plugins()
+    chosen = dict(app.chosen)
+    if as_json:
+        records = [
+            {
+                "name": info.name,
+                "origin": info.origin,
+                "distribution": info.distribution,
+                "version": info.version,
+                "adapters": [
+                    {
+                        "port": adapter.port.value,
+                        "name": adapter.name,
+                        "description": adapter.description,
+                        "in_use": chosen.get(adapter.port.value) == adapter.name,
+                    }
+                    for adapter in info.adapters
+                ],
+            }
+            for info in found
+        ]
+        click.echo(render.dumps({"plugins": records, "chosen": chosen}))
+        return
+    console = Console(highlight=False)
+    for info in found:
+        origin = ", ".join(
+            part
+            for part in (info.origin, info.distribution, info.version and f"version {info.version}")
+            if part
+        )
+        grid = render.table(f"{info.name} ({origin})", "port", "adapter", "in use", "description")
+        for adapter in info.adapters:
+            in_use = "yes" if chosen.get(adapter.port.value) == adapter.name else ""
+            grid.add_row(adapter.port.value, adapter.name, in_use, adapter.description)
+        if not info.adapters:
+            grid.add_row("", "(no adapters)", "", "")
+        console.print(grid)
+
+
+# --- o2c simulate ---------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--customers",
+    type=click.IntRange(1, 2000),
+    default=50,
+    show_default=True,
+    help="How many customers trade.",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 730),
+    default=90,
+    show_default=True,
+    help="How many days to run.",
+)
+@click.option("--seed", type=int, default=7, show_default=True, help="The random seed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def simulate(customers: int, days: int, seed: int, as_json: bool) -> None:
+    """Run a synthetic business day by day through the real services.
+
+    Customers who pay early, on time, late or never place orders that are shipped, invoiced,
+    sometimes disputed, paid by card or bank transfer, dunned and written off. The run ends
+    with DSO, CEI, the aging and the write-offs. The same seed gives the same result.
+    """
+    from o2c.cli.simulate import Simulation  # noqa: PLC0415  (loads the services only when asked)
+
+    console = Console(highlight=False)
+    simulation = Simulation(customers=customers, days=days, seed=seed)
+    outcome = simulation.run(console=None if as_json else console)
+    if as_json:
+        click.echo(render.dumps(outcome.record()))
+    else:
+        outcome.print(console)

@@ -1,0 +1,619 @@
+"""``o2c demo``: one realistic order-to-cash story, told step by step on the built-in adapters.
+
+The story runs on ``o2c.bootstrap()`` with a fixed clock that the narration moves forward, so
+every run prints the same dates, numbers and documents. It uses only the application services'
+public use cases and the ports' queries; everything it shows is what the services did.
+
+Three customers of an office furniture wholesaler: Alpenrose Hotels (new, so its first order
+waits for a credit review), Café Luna (pays by card) and Brickworks Office (pays one invoice
+with a typo in the reference and forgets the other, and goes through dunning until its account
+is put on hold).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from rich.console import Console
+from rich.panel import Panel
+
+import o2c
+from o2c.cli import render
+from o2c.domain.calendar import BusinessCalendar
+from o2c.domain.cash import Payer, Receipt
+from o2c.domain.customers import Address, Customer
+from o2c.domain.money import Money, money, unit_price
+from o2c.domain.orders import OrderLine
+from o2c.domain.reporting import Period
+from o2c.domain.tax import TaxCategory
+from o2c.domain.terms import PaymentTerms
+from o2c.ports.carriers import Parcel
+from o2c.ports.clock import Clock
+from o2c.services.results import InvoiceResult, OrderPlacement
+
+__all__ = ["START", "STEPS", "demo_config", "run_demo"]
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+"""The demo's first business morning (a Monday)."""
+
+HOLIDAYS = (date(2026, 12, 25), date(2026, 12, 26))
+
+STEPS = (
+    "Customers and credit",
+    "Orders and credit decisions",
+    "Stock reservation",
+    "Shipping and carrier booking",
+    "Invoicing on shipment",
+    "Card payment",
+    "Tracking and delivery",
+    "Bank transfers and cash application",
+    "Dunning over the following weeks",
+    "Ledger: trial balance",
+    "Receivables aging",
+)
+"""The headings of the demo's steps, in order."""
+
+VAT = TaxCategory.standard("19")
+TERMS = "2/10 NET 30"
+
+
+def demo_config() -> dict[str, object]:
+    """The demo's configuration: a fixed clock, opening stock, a calendar and dunning levels."""
+    return {
+        "adapters": {
+            "clock": {"use": "fixed", "options": {"at": START}},
+            "inventory": {
+                "use": "memory",
+                "options": {"stock": {"DESK-OAK": 40, "CHAIR-ERGO": 6, "LAMP-LED": 200}},
+            },
+        },
+        "plugins": {"entry_points": False},
+        "settings": {
+            "calendar": {"holidays": list(HOLIDAYS)},
+            "dunning": {
+                "levels": [
+                    {"number": 1, "days": 7, "template": "dunning.friendly_reminder"},
+                    {
+                        "number": 2,
+                        "days": 21,
+                        "template": "dunning.second_notice",
+                        "fee": ["15.00 EUR"],
+                        "interest_percent": Decimal(9),
+                        "actions": ["credit_hold"],
+                    },
+                ]
+            },
+        },
+    }
+
+
+class _Story:
+    """The running demo: the application, its clock and the narration."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.app = o2c.bootstrap(demo_config())
+        self.services = self.app.services
+        self.clock: Clock = self.app.adapters.clock
+        self._keys = 0
+        self._steps: Iterator[str] = iter(STEPS)
+        self._number = 0
+
+    def key(self) -> str:
+        self._keys += 1
+        return f"demo-{self._keys}"
+
+    @property
+    def today(self) -> date:
+        return self.clock.today()
+
+    def move_to(self, day: date) -> None:
+        """Let time pass until the morning of ``day``."""
+        advance = getattr(self.clock, "advance", None)
+        if advance is None or day < self.today:  # pragma: no cover - the demo's clock is fixed
+            raise RuntimeError("the demo needs a clock it can move forward")
+        advance(days=(day - self.today).days)
+
+    def step(self, note: str) -> None:
+        self._number += 1
+        heading = next(self._steps)
+        self.console.print()
+        self.console.rule(f"[bold]Step {self._number}. {heading}[/bold]", align="left")
+        self.console.print(f"[dim]{self.today:%A %d %B %Y}[/dim]  {note}")
+
+    def say(self, text: str) -> None:
+        self.console.print(text)
+
+
+def _customer(
+    customer_id: str, name: str, terms: str, *, iban: str, street: str, city: str, postcode: str
+) -> Customer:
+    return Customer(
+        customer_id,
+        name,
+        "EUR",
+        PaymentTerms.parse(terms),
+        email=f"accounts@{customer_id.lower()}.example",
+        address=Address(street, city, postcode, "DE"),
+        payer_accounts=frozenset({iban}),  # type: ignore[arg-type]  # typed by its converter
+    )
+
+
+ALPENROSE = _customer(
+    "ALPENROSE",
+    "Alpenrose Hotels AG",
+    TERMS,
+    iban="DE02120300000000202051",
+    street="Maximilianstrasse 12",
+    city="Munich",
+    postcode="80539",
+)
+LUNA = _customer(
+    "LUNA",
+    "Café Luna",
+    "NET 14",
+    iban="DE02500105170137075030",
+    street="Ehrenstrasse 5",
+    city="Cologne",
+    postcode="50672",
+)
+BRICKWORKS = _customer(
+    "BRICKWORKS",
+    "Brickworks Office GmbH",
+    TERMS,
+    iban="DE88100900001234567892",
+    street="Speicherstadt 3",
+    city="Hamburg",
+    postcode="20457",
+)
+
+
+ORDER_CUSTOMERS = {
+    "SO-1001": "ALPENROSE",
+    "SO-1002": "LUNA",
+    "SO-1003": "BRICKWORKS",
+    "SO-1004": "BRICKWORKS",
+}
+
+
+def _desks(quantity: int) -> OrderLine:
+    return OrderLine(
+        "1", "DESK-OAK", "Oak desk 160 x 80", quantity, unit_price("489.00", "EUR"), VAT
+    )
+
+
+def run_demo(console: Console) -> None:
+    """Tell the whole story on ``console``."""
+    story = _Story(console)
+    console.print(
+        Panel.fit(
+            "[bold]o2c demo[/bold]: an office furniture wholesaler runs its order-to-cash cycle\n"
+            "on the built-in in-memory adapters, with a clock the story moves forward.",
+            border_style="cyan",
+        )
+    )
+    _customers(story)
+    placements = _orders(story)
+    _reservations(story, placements)
+    _shipping(story)
+    invoices = _invoicing(story)
+    _card_payment(story)
+    _tracking(story)
+    _bank_transfers(story, invoices)
+    _dunning(story)
+    _trial_balance(story)
+    _aging(story)
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+
+def _customers(story: _Story) -> None:
+    s = story.services.customers
+    story.step("Three customers are registered; two have traded with us for years.")
+    grid = render.table(None, "customer", "name", "terms", "city", "credit")
+    for customer in (ALPENROSE, LUNA, BRICKWORKS):
+        s.register_customer(customer, idempotency_key=story.key())
+    for customer in (LUNA, BRICKWORKS):
+        s.approve_credit(
+            customer.customer_id,
+            money("20000", "EUR"),
+            date(2027, 10, 31),
+            reviewer="ana.keller",
+            reason="five years of punctual payment",
+            idempotency_key=story.key(),
+        )
+    applied = s.apply_for_credit("ALPENROSE", money("25000", "EUR"), idempotency_key=story.key())
+    for customer in (ALPENROSE, LUNA, BRICKWORKS):
+        address = customer.address
+        assert address is not None
+        credit = (
+            f"applied for 25,000.00 EUR ({applied.status.value})"
+            if customer is ALPENROSE
+            else "20,000.00 EUR (approved)"
+        )
+        grid.add_row(customer.customer_id, customer.name, customer.terms.code, address.city, credit)
+    story.console.print(grid)
+
+
+def _orders(story: _Story) -> dict[str, OrderPlacement]:
+    orders, customers = story.services.orders, story.services.customers
+    story.step("Orders come in; credit is decided on each customer's whole exposure.")
+    placed: dict[str, OrderPlacement] = {}
+    alpenrose_lines = [
+        _desks(12),
+        OrderLine("2", "CHAIR-ERGO", "Ergonomic chair", 10, unit_price("229.00", "EUR"), VAT),
+    ]
+    placed["SO-1001"] = orders.place_order(
+        "SO-1001", "ALPENROSE", alpenrose_lines, idempotency_key=story.key()
+    )
+    placed["SO-1002"] = orders.place_order(
+        "SO-1002",
+        "LUNA",
+        [OrderLine("1", "LAMP-LED", "LED desk lamp", 8, unit_price("39.90", "EUR"), VAT)],
+        idempotency_key=story.key(),
+    )
+    placed["SO-1003"] = orders.place_order(
+        "SO-1003", "BRICKWORKS", [_desks(6)], idempotency_key=story.key()
+    )
+    placed["SO-1004"] = orders.place_order(
+        "SO-1004", "BRICKWORKS", [_desks(6)], idempotency_key=story.key()
+    )
+    grid = render.table(None, "order", "customer", "credit decision", "status", "reasons")
+    for order_id, result in placed.items():
+        customer_id = ORDER_CUSTOMERS[order_id]
+        outcome = result.credit_outcome.value if result.credit_outcome else ""
+        grid.add_row(order_id, customer_id, outcome, result.status.value, ", ".join(result.reasons))
+    story.console.print(grid)
+    story.say(
+        "SO-1001 is Alpenrose's first order, so a person reviews the credit application: "
+        "annual accounts and two trade references check out."
+    )
+    standing = customers.approve_credit(
+        "ALPENROSE",
+        money("25000", "EUR"),
+        date(2027, 10, 31),
+        reviewer="ana.keller",
+        reason="annual accounts and trade references checked",
+        idempotency_key=story.key(),
+    )
+    update = orders.approve_order("SO-1001", idempotency_key=story.key())
+    story.say(
+        f"Credit for ALPENROSE {standing.status.value} with a limit of "
+        f"{render.amount_text(standing.credit_limit)}; SO-1001 is now {update.status.value}."
+    )
+    placed["SO-1001"] = OrderPlacement(
+        "SO-1001", update.status, placed["SO-1001"].credit_outcome, (), update.shortfalls
+    )
+    return placed
+
+
+def _reservations(story: _Story, placements: dict[str, OrderPlacement]) -> None:
+    story.step("Approved orders reserve stock line by line.")
+    inventory = story.app.adapters.inventory
+    grid = render.table(None, "product", "on hand", "reserved", "available", right=(1, 2, 3))
+    for product in ("DESK-OAK", "CHAIR-ERGO", "LAMP-LED"):
+        level = inventory.stock(product)
+        grid.add_row(product, f"{level.on_hand:f}", f"{level.reserved:f}", f"{level.available:f}")
+    story.console.print(grid)
+    for order_id, placement in placements.items():
+        for short in placement.shortfalls:
+            story.say(
+                f"[yellow]{order_id} line {short.line_id}: {short.quantity:f} x "
+                f"{short.product_id} cannot be reserved[/yellow] and is "
+                f"{short.action.value.replace('_', '-')}ed; the customer is told at once."
+            )
+
+
+def _shipping(story: _Story) -> None:
+    story.move_to(date(2026, 11, 3))
+    orders = story.services.orders
+    story.step("The warehouse ships; the carrier quotes and the cheapest service is booked.")
+    grid = render.table(
+        None,
+        "shipment",
+        "order",
+        "parcels",
+        "service",
+        "tracking",
+        "price",
+        "order status",
+        right=(2, 5),
+    )
+    desk, chair, lamps = Parcel(Decimal(28)), Parcel(Decimal(14)), Parcel(Decimal(21))
+    parcels = {
+        "SO-1001": [desk] * 12 + [chair] * 6,  # the 4 back-ordered chairs follow later
+        "SO-1002": [lamps],
+        "SO-1003": [desk] * 6,
+        "SO-1004": [desk] * 6,
+    }
+    for order_id, boxes in parcels.items():
+        shipped = orders.ship_order(order_id, boxes, idempotency_key=story.key())
+        grid.add_row(
+            shipped.shipment_id,
+            order_id,
+            str(len(boxes)),
+            shipped.service,
+            shipped.tracking_number,
+            render.amount_text(shipped.price),
+            shipped.order_status.value,
+        )
+    story.console.print(grid)
+    story.say(
+        f"Every parcel goes with the {shipped.carrier} carrier; bookings carry tracking numbers."
+    )
+
+
+def _tracking(story: _Story) -> None:
+    story.move_to(date(2026, 11, 5))
+    story.step("The carrier's tracking follows the parcels; deliveries are recorded.")
+    tracked = render.table(None, "shipment", "carrier says", "delivery recorded")
+    for shipment_id in ("SO-1001-SH1", "SO-1002-SH1", "SO-1003-SH1", "SO-1004-SH1"):
+        found = story.services.orders.track_shipment(shipment_id, idempotency_key=story.key())
+        tracked.add_row(
+            shipment_id, found.tracking_status.value, "yes" if found.delivered else "no"
+        )
+    story.console.print(tracked)
+
+
+def _invoicing(story: _Story) -> dict[str, InvoiceResult]:
+    story.step("That evening's billing run invoices what was shipped, on the customers' terms.")
+    billing = story.services.billing
+    invoices: dict[str, InvoiceResult] = {}
+    grid = render.table(None, "invoice", "order", "customer", "gross", "due", right=(3,))
+    for order_id, customer_id in ORDER_CUSTOMERS.items():
+        issued = billing.invoice_order(order_id, idempotency_key=story.key())
+        invoices[order_id] = issued
+        grid.add_row(
+            issued.invoice_number,
+            order_id,
+            customer_id,
+            render.amount_text(issued.gross),
+            issued.due_date.isoformat(),
+        )
+    story.console.print(grid)
+    first = invoices["SO-1001"]
+    schedule = ALPENROSE.terms.schedule(
+        first.gross, story.today, calendar=BusinessCalendar(holidays=frozenset(HOLIDAYS))
+    )
+    story.console.print(
+        render.schedule_table(schedule, f"{first.invoice_number} on {TERMS}: what Alpenrose owes")
+    )
+    story.say(
+        "SO-1001 was shipped without the 4 back-ordered chairs, so invoicing on shipment bills "
+        "only what left the warehouse."
+    )
+    return invoices
+
+
+def _card_payment(story: _Story) -> None:
+    story.step("Café Luna pays by card: authorised at checkout, captured once invoiced.")
+    cards = story.services.cards
+    authorised = cards.authorise("SO-1002", "tok_approve", idempotency_key=story.key())
+    captured = cards.capture(authorised.payment_id, idempotency_key=story.key())
+    grid = render.table(
+        None, "payment", "status", "authorised", "captured", "receipt", right=(2, 3)
+    )
+    grid.add_row(
+        captured.payment_id,
+        captured.status.value,
+        render.amount_text(captured.authorised),
+        render.amount_text(captured.captured),
+        captured.receipt_id or "",
+    )
+    story.console.print(grid)
+    story.say(
+        f"Gateway reference {captured.gateway_reference}: the captured money became a card "
+        "receipt, applied straight to Café Luna's invoice."
+    )
+
+
+def _statement_line(
+    receipt_id: str, amount: Money, on: date, payer: Customer, remittance: str
+) -> Receipt:
+    account = next(iter(sorted(payer.payer_accounts)))
+    return Receipt(
+        receipt_id,
+        amount,
+        on,
+        f"bank-statement/{on.isoformat()}/{receipt_id}",
+        Payer(name=payer.name.upper(), account=account),
+        remittance=remittance,
+    )
+
+
+def _bank_transfers(story: _Story, invoices: dict[str, InvoiceResult]) -> None:
+    cash = story.services.cash
+    story.move_to(date(2026, 11, 12))
+    story.step("Bank statements arrive; cash application matches each line to open items.")
+    first = invoices["SO-1001"]
+    offer = ALPENROSE.terms.schedule(first.gross, date(2026, 11, 3)).discount_available(story.today)
+    assert offer is not None  # within the ten days of 2/10
+    paid = first.gross - offer.amount
+    statement = [
+        _statement_line(
+            "BANK-0001",
+            paid,
+            story.today,
+            ALPENROSE,
+            f"{first.invoice_number} less 2% early payment discount",
+        )
+    ]
+    imports = [cash.import_receipts(statement, idempotency_key=story.key())]
+    lines = list(statement)
+    story.move_to(date(2026, 11, 30))
+    second = invoices["SO-1004"]
+    number = second.invoice_number
+    typo = f"{number[:-3]}O{number[-2:]}"  # a letter O where a zero belongs
+    later = [
+        _statement_line(
+            "BANK-0002", second.gross, story.today, BRICKWORKS, f"Invoice {typo} thank you"
+        )
+    ]
+    imports.append(cash.import_receipts(later, idempotency_key=story.key()))
+    lines += later
+    grid = render.table(None, "receipt", "value date", "payer", "remittance", "amount", right=(4,))
+    for line in lines:
+        grid.add_row(
+            line.receipt_id,
+            line.value_date.isoformat(),
+            line.payer.name,
+            line.remittance,
+            render.amount_text(line.amount),
+        )
+    story.console.print(grid)
+    matched = render.table(
+        None, "receipt", "open item", "rule", "applied", "discount", right=(3, 4)
+    )
+    for result in imports:
+        for allocation in result.allocations:
+            matched.add_row(
+                allocation.receipt_id,
+                allocation.item_id,
+                allocation.rule.replace("_", " "),
+                render.amount_text(allocation.applied),
+                render.amount_text(allocation.discount),
+            )
+    story.console.print(matched)
+    applied = {a.receipt_id: a for result in imports for a in result.allocations}
+    first_paid = applied.get("BANK-0001")
+    if first_paid is not None and first_paid.discount.amount > 0:
+        story.say(
+            f"Alpenrose paid within ten days and took the {render.amount_text(offer.amount)} "
+            "early payment discount."
+        )
+    typo_paid = applied.get("BANK-0002")
+    if typo_paid is not None:
+        story.say(
+            f"Brickworks wrote {typo} instead of {number}. Both its invoices are for the same "
+            f"amount, so the amount alone cannot tell them apart; the reference that resembles "
+            f"{typo_paid.item_id} settles it ({typo_paid.rule.replace('_', ' ')}). "
+            f"{invoices['SO-1003'].invoice_number} stays open."
+        )
+    else:
+        story.say(
+            f"Brickworks wrote {typo} instead of {number}: the line waits on account for a "
+            "person to apply it."
+        )
+
+
+def _dunning(story: _Story) -> None:
+    story.move_to(date(2026, 12, 7))
+    story.step("Dunning runs every Monday over every open item.")
+    collections = story.services.collections
+    grid = render.table(None, "run", "notices", "charges", "credit holds")
+    for _ in range(4):
+        summary = collections.run_dunning(idempotency_key=story.key())
+        notices = ", ".join(n.split(":", 1)[1] for n in summary.notices) or "-"
+        grid.add_row(
+            summary.on.isoformat(),
+            notices,
+            ", ".join(summary.charges) or "-",
+            ", ".join(summary.held) or "-",
+        )
+        if story.today < date(2026, 12, 28):
+            story.move_to(story.today + timedelta(days=7))
+    story.console.print(grid)
+    period = Period(date(2026, 11, 1), story.today)
+    statement = story.services.reports.statement("BRICKWORKS", period)
+    account = render.table(
+        "Brickworks' statement of account",
+        "date",
+        "what",
+        "reference",
+        "debit",
+        "credit",
+        "balance",
+        right=(3, 4, 5),
+    )
+    for entry in statement.entries:
+        line = entry.line
+        account.add_row(
+            line.on.isoformat(),
+            line.kind.value.replace("_", " "),
+            line.reference,
+            render.amount_text(line.debit) if line.debit.amount else "",
+            render.amount_text(line.credit) if line.credit.amount else "",
+            render.amount_text(entry.balance),
+        )
+    story.console.print(account)
+    story.move_to(date(2026, 12, 29))
+    held = story.services.orders.place_order(
+        "SO-1005",
+        "BRICKWORKS",
+        [OrderLine("1", "LAMP-LED", "LED desk lamp", 20, unit_price("39.90", "EUR"), VAT)],
+        idempotency_key=story.key(),
+    )
+    story.say(
+        "The second notice added a 15.00 EUR fee and 9% interest and put Brickworks' credit on "
+        f"hold. Its next order, SO-1005, is [bold]{held.status.value}[/bold] "
+        f"({', '.join(held.reasons)}): it ships once the overdue invoice is paid."
+    )
+
+
+def _trial_balance(story: _Story) -> None:
+    story.move_to(date(2026, 12, 31))
+    story.step("Every money-moving event was posted as balanced journal entries.")
+    trial = story.app.adapters.ledger.trial_balance()
+    grid = render.table(None, "account", "debit", "credit", "balance", right=(1, 2, 3))
+    for row in trial.rows:
+        grid.add_row(
+            f"{row.account} {row.name}",
+            render.amount_text(row.debit),
+            render.amount_text(row.credit),
+            render.amount_text(row.balance),
+        )
+    for currency in trial.currencies:
+        debit, credit = trial.totals(currency)
+        grid.add_section()
+        grid.add_row(
+            "total", render.amount_text(debit), render.amount_text(credit), "", style="bold"
+        )
+    story.console.print(grid)
+    verdict = "balanced" if trial.is_balanced else "NOT balanced"
+    story.say(f"The trial balance is [bold]{verdict}[/bold]: debits equal credits.")
+
+
+def _aging(story: _Story) -> None:
+    story.step("What is still owed, by how long it is past due.")
+    reports = story.services.reports
+    aging = reports.aging()
+    grid = render.table(
+        f"Aging as of {aging.as_of.isoformat()}",
+        "customer",
+        *aging.labels,
+        "total",
+        right=tuple(range(1, len(aging.labels) + 2)),
+    )
+    for row in aging.rows:
+        grid.add_row(
+            row.customer_id or "",
+            *(render.amount_text(a) for a in row.amounts),
+            render.amount_text(row.total),
+        )
+    for total_row in aging.totals:
+        grid.add_section()
+        grid.add_row(
+            "total",
+            *(render.amount_text(a) for a in total_row.amounts),
+            render.amount_text(total_row.total),
+            style="bold",
+        )
+    story.console.print(grid)
+    period = Period(date(2026, 11, 1), story.today)
+    dso = reports.dso(period, "EUR")
+    cei = reports.cei(period, "EUR")
+    story.say(
+        f"November and December: DSO {'n/a' if dso is None else f'{dso:f} days'}, "
+        f"CEI {'n/a' if cei is None else f'{cei:f}%'}."
+    )
+    story.console.print()
+    story.console.print(
+        Panel.fit(
+            "Order, credit, stock, shipping, invoicing, card and bank payments, cash "
+            "application, dunning, ledger and reporting: one cycle, end to end.",
+            border_style="green",
+        )
+    )

@@ -1,0 +1,145 @@
+"""Shared presentation for the command line: amounts as text, JSON-ready records, rich tables.
+
+Everything that turns o2c values into what a person or a script reads lives here, so the
+commands print amounts the same way (to the currency's minor unit, with the code) and emit
+JSON with the same shapes (amounts as exact decimal strings, never floats).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich import box
+from rich.table import Table
+
+from o2c.domain.lifecycle import Lifecycle
+from o2c.domain.money import Money, decimals_of
+from o2c.domain.terms import PaymentSchedule
+
+__all__ = [
+    "amount_text",
+    "dumps",
+    "lifecycle_record",
+    "lifecycle_table",
+    "money_record",
+    "plain",
+    "schedule_record",
+    "schedule_table",
+    "table",
+]
+
+
+def plain(value: Money) -> str:
+    """The amount alone, to the currency's minor unit: ``1000.00``."""
+    places = decimals_of(value.currency.code)
+    return f"{value.amount:.{places}f}"
+
+
+def amount_text(value: Money) -> str:
+    """An amount for people: ``1,000.00 EUR``."""
+    places = decimals_of(value.currency.code)
+    return f"{value.amount:,.{places}f} {value.currency.code}"
+
+
+def money_record(value: Money) -> dict[str, str]:
+    """An amount for scripts: ``{"amount": "1000.00", "currency": "EUR"}``."""
+    return {"amount": plain(value), "currency": value.currency.code}
+
+
+def dumps(record: Any) -> str:
+    """JSON text of a record built from dicts, lists, strings, numbers and booleans."""
+    return json.dumps(record, indent=2, ensure_ascii=False)
+
+
+def table(title: str | None, *columns: str, right: tuple[int, ...] = ()) -> Table:
+    """A plain table with the house style; columns listed in ``right`` are right-aligned."""
+    grid = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for index, column in enumerate(columns):
+        grid.add_column(column, justify="right" if index in right else "left")
+    return grid
+
+
+# --- payment schedules ------------------------------------------------------------------------
+
+
+def schedule_record(schedule: PaymentSchedule) -> dict[str, Any]:
+    """A payment schedule as a JSON-ready record."""
+    return {
+        "terms": schedule.terms_code,
+        "invoice_date": schedule.invoice_date.isoformat(),
+        "total": money_record(schedule.total),
+        "instalments": [
+            {
+                "number": number,
+                "due_date": part.due_date.isoformat(),
+                "amount": money_record(part.amount),
+                "prepayment": part.prepayment,
+                "on_delivery": part.on_delivery,
+                "discounts": [
+                    {
+                        "percent": f"{tier.percent.normalize():f}",
+                        "deadline": tier.deadline.isoformat(),
+                        "discount": money_record(tier.amount),
+                        "pay": money_record(part.amount - tier.amount),
+                    }
+                    for tier in part.discounts
+                ],
+            }
+            for number, part in enumerate(schedule.instalments, start=1)
+        ],
+    }
+
+
+def schedule_table(schedule: PaymentSchedule, title: str | None = None) -> Table:
+    """A payment schedule as a table: one row per instalment, then one per discount tier."""
+    grid = table(title, "#", "due", "amount", "early payment", "discount", "pay", right=(2, 4, 5))
+    for number, part in enumerate(schedule.instalments, start=1):
+        note = "in advance" if part.prepayment else "on delivery" if part.on_delivery else ""
+        grid.add_row(str(number), part.due_date.isoformat(), amount_text(part.amount), note, "", "")
+        for tier in part.discounts:
+            grid.add_row(
+                "",
+                "",
+                "",
+                f"{tier.percent.normalize():f}% until {tier.deadline.isoformat()}",
+                amount_text(tier.amount),
+                amount_text(part.amount - tier.amount),
+            )
+    return grid
+
+
+# --- lifecycles -------------------------------------------------------------------------------
+
+
+def _label(member: Any) -> str:
+    value = member.value
+    return value if isinstance(value, str) else str(member.name).lower()
+
+
+def lifecycle_record(lifecycle: Lifecycle[Any, Any]) -> dict[str, Any]:
+    """A lifecycle as a JSON-ready record: states, initial and final states, transitions."""
+    return {
+        "entity": lifecycle.entity,
+        "initial": _label(lifecycle.initial),
+        "states": [_label(state) for state in lifecycle.states],
+        "final_states": [_label(state) for state in lifecycle.final_states],
+        "transitions": [
+            {
+                "from": _label(move.source),
+                "trigger": _label(move.trigger),
+                "to": _label(move.target),
+            }
+            for move in lifecycle.transitions
+        ],
+    }
+
+
+def lifecycle_table(name: str, lifecycle: Lifecycle[Any, Any]) -> Table:
+    """A lifecycle's transition table, titled with its name, initial and final states."""
+    finals = ", ".join(_label(state) for state in lifecycle.final_states) or "none"
+    title = f"{name}: starts in {_label(lifecycle.initial)}; final: {finals}"
+    grid = table(title, "state", "trigger", "next state")
+    for move in lifecycle.transitions:
+        grid.add_row(_label(move.source), _label(move.trigger), _label(move.target))
+    return grid
