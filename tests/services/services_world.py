@@ -3,7 +3,7 @@ the service tests through ``conftest.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -26,7 +26,9 @@ from o2c.domain.money import Money, money, total, unit_price
 from o2c.domain.orders import OrderLine
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms
-from o2c.ports.carriers import Parcel
+from o2c.ports.carriers import CarrierPort, Parcel
+from o2c.ports.inventory import InventoryPort
+from o2c.ports.ledger import LedgerPort
 from o2c.services import Adapters, Services, Settings
 from o2c.services._common import open_items
 
@@ -91,6 +93,18 @@ class World:
             )
         return customer
 
+    def snapshot(self) -> tuple[object, ...]:
+        """Everything a command could change: stored values, ledger, outbox, stock, bookings."""
+        return (
+            dict(self.store.sizes()),
+            self.store.commits,
+            len(self.ledger),
+            len(self.notifier),
+            len(self.published),
+            self.inventory.stock("WIDGET"),
+            len(self.carrier.bookings()),
+        )
+
     def sent(self, template: str) -> list[str]:
         return [n.customer_id for n in self.notifier.sent if n.template == template]
 
@@ -125,24 +139,36 @@ DUNNING = DunningPolicy(
 )
 
 
-def build_world(settings: Settings | None = None) -> World:
+def build_world(
+    settings: Settings | None = None,
+    *,
+    inventory: Callable[[MemoryInventory], InventoryPort] | None = None,
+    carrier: Callable[[TableRateCarrier], CarrierPort] | None = None,
+    ledger: Callable[[MemoryLedger], LedgerPort] | None = None,
+) -> World:
+    """A fresh world; ``inventory``, ``carrier`` and ``ledger`` may wrap the in-memory adapter."""
     clock = FixedClock(START)
     store = MemoryStore()
-    inventory = MemoryInventory({"WIDGET": 100, "GADGET": 3})
-    carrier = TableRateCarrier(clock)
+    stock = MemoryInventory({"WIDGET": 100, "GADGET": 3})
+    shipping = TableRateCarrier(clock)
     gateway = SandboxGateway(clock)
-    ledger = MemoryLedger()
+    books = MemoryLedger()
     notifier = OutboxNotifier()
     published: list[DomainEvent] = []
     adapters = Adapters(
         unit_of_work=store.unit_of_work,
-        inventory=inventory,
-        carrier=carrier,
+        inventory=inventory(stock) if inventory else stock,
+        carrier=carrier(shipping) if carrier else shipping,
         payment_gateway=gateway,
-        ledger=ledger,
+        ledger=ledger(books) if ledger else books,
         notifier=notifier,
         clock=clock,
         publish=published.extend,
     )
+    inventory_ = stock
+    carrier_ = shipping
+    ledger_ = books
     services = Services(adapters, settings or Settings(dunning_policy=DUNNING))
-    return World(clock, store, inventory, carrier, gateway, ledger, notifier, published, services)
+    return World(
+        clock, store, inventory_, carrier_, gateway, ledger_, notifier, published, services
+    )

@@ -105,6 +105,7 @@ __all__ = [
     "InvoiceTrigger",
     "INVOICE_LIFECYCLE",
     "WriteOffKind",
+    "BadDebtWriteOff",
     "Invoice",
     # credit notes
     "CreditNoteKind",
@@ -582,6 +583,15 @@ class WriteOffKind(enum.Enum):
     """The customer will not pay; writing off the whole rest makes the invoice written off."""
 
 
+@attrs.frozen
+class BadDebtWriteOff:
+    """An amount of an invoice written off as bad debt, on the date it was decided."""
+
+    on: date
+    amount: Money
+    reason: str
+
+
 # --- events -----------------------------------------------------------------------------------
 
 
@@ -766,6 +776,8 @@ class Invoice:
     written_off: Money = attrs.field(default=attrs.Factory(_zero_of_document, takes_self=True))
     """Small differences written off."""
     bad_debt: Money = attrs.field(default=attrs.Factory(_zero_of_document, takes_self=True))
+    bad_debt_write_offs: tuple[BadDebtWriteOff, ...] = ()
+    """Each bad-debt write-off with its date, for statements and collection measures."""
     credited: Money = attrs.field(default=attrs.Factory(_zero_of_document, takes_self=True))
     """Gross of all credit notes against the invoice."""
     credit_applied: Money = attrs.field(default=attrs.Factory(_zero_of_document, takes_self=True))
@@ -991,6 +1003,21 @@ class Invoice:
         return self.open_item.days_past_due(as_of)
 
     @property
+    def due_on_issue(self) -> Money:
+        """What is still open of the instalments due on the invoice date: the part asked in advance.
+
+        A cash-in-advance invoice asks everything on its date; its order ships once this is zero.
+        Zero for a draft.
+        """
+        item = self.open_item
+        if item is None:
+            return zero(self.currency)
+        return total(
+            (part.open for part in item.instalments if part.due_date <= item.document_date),
+            self.currency,
+        )
+
+    @property
     def settled_by_money(self) -> Money:
         """Settled other than by credit notes: payments, discounts and write-offs."""
         return self.received + self.discounted + self.written_off + self.bad_debt
@@ -1116,13 +1143,53 @@ class Invoice:
                 )
         changed, item = self._settle(amount, on, "write-off", closing)
         if kind is WriteOffKind.BAD_DEBT:
-            new = attrs.evolve(changed, bad_debt=self.bad_debt + amount)
+            new = attrs.evolve(
+                changed,
+                bad_debt=self.bad_debt + amount,
+                bad_debt_write_offs=(
+                    *self.bad_debt_write_offs,
+                    BadDebtWriteOff(on, amount, reason),
+                ),
+            )
         else:
             new = attrs.evolve(changed, written_off=self.written_off + amount)
         event = InvoiceWrittenOff(
             _number_of(self.number), on, amount, kind, reason, item.open, self.customer_id
         )
         return self._after_settlement(new, item, on, event, closing)
+
+    def record_settlement(
+        self,
+        on: date,
+        receipt_id: str,
+        *,
+        paid: Money,
+        discount: Money | None = None,
+        write_off: Money | None = None,
+        write_off_reason: str | None = None,
+    ) -> Changed[Invoice]:
+        """Record what one allocation of a receipt settled on this invoice.
+
+        The discount comes first (it is offered on the untouched invoice only), then the money
+        paid, then the small difference written off that closes the invoice. Money that arrived
+        before the invoice was issued (a prepayment) settles it on its issue date.
+        """
+        if self.issue_date is not None and on < self.issue_date:
+            on = self.issue_date
+        invoice = self
+        events: list[DomainEvent] = []
+        if discount is not None and discount.amount > 0:
+            invoice, found = invoice.record_discount(discount, on, receipt_id)
+            events.extend(found)
+        if paid.amount > 0:
+            invoice, found = invoice.record_payment(paid, on, receipt_id)
+            events.extend(found)
+        if write_off is not None and write_off.amount > 0:
+            invoice, found = invoice.record_write_off(
+                write_off, on, write_off_reason or "short_payment", WriteOffKind.SMALL_DIFFERENCE
+            )
+            events.extend(found)
+        return Changed(invoice, tuple(events))
 
     def reverse_payment(
         self,

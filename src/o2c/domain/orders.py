@@ -475,6 +475,17 @@ class OrderStatus(enum.Enum):
     CANCELLED = "cancelled"
 
 
+_CREDIT_ACCEPTED = frozenset(
+    {
+        OrderStatus.APPROVED,
+        OrderStatus.PARTIALLY_FULFILLED,
+        OrderStatus.FULFILLED,
+        OrderStatus.PARTIALLY_INVOICED,
+    }
+)
+"""States of an order that credit accepted and that may still be invoiced."""
+
+
 class OrderTrigger(enum.Enum):
     """What moves an order. The fulfil and invoice triggers are derived from the quantities."""
 
@@ -774,6 +785,35 @@ class Order:
     def gross_total(self) -> Money:
         """Net total plus estimated tax."""
         return self.totals.gross
+
+    @property
+    def uninvoiced_gross(self) -> Money:
+        """The estimated gross still to invoice on an order credit accepted: credit exposure.
+
+        Zero for an order that credit has not accepted (a draft, one waiting for a review or on
+        hold, a cancelled one) and for one fully invoiced. Each line counts its effective quantity
+        not invoiced yet, priced and taxed like the order's own estimate.
+        """
+        currency = self.currency
+        if self.status not in _CREDIT_ACCEPTED:
+            return total((), currency)
+        remaining = [
+            OrderLine(
+                line.line_id,
+                line.product_id,
+                line.description,
+                line.effective_quantity - line.invoiced,
+                line.unit_price,
+                line.tax,
+                line.discount_percent,
+                line.unit_discount,
+            )
+            for line in self.lines
+            if line.effective_quantity > line.invoiced
+        ]
+        if not remaining:
+            return total((), currency)
+        return estimate_totals(remaining, currency).gross
 
     def line(self, line_id: str) -> OrderLine:
         """The line with this id, or :class:`UnknownLine`."""

@@ -58,6 +58,8 @@ class InventoryPort(Protocol):
       unknown id, is a no-op.
     * ``commit`` turns (part of) a reservation into a shipment: on hand and reserved both drop.
       Committing more than is reserved raises ``AdapterRejected``.
+    * ``held`` tells how much a reservation still holds (zero once shipped or released), so a
+      shipment can be checked before anything is committed; an unknown id raises ``NotFound``.
     * An unknown product raises ``NotFound``.
     """
 
@@ -83,4 +85,8 @@ class InventoryPort(Protocol):
 
     def commit(self, reservation_id: str, quantity: Decimal) -> None:
         """Ship ``quantity`` out of the reservation."""
+        ...
+
+    def held(self, reservation_id: str) -> Decimal:
+        """What the reservation still holds."""
         ...

@@ -134,6 +134,13 @@ class UnitOfWork(Protocol):
     unit of work as the change they record, posted after commit, removed once posted. Entry ids
     are deterministic and posting is idempotent, so a retry never posts twice.
     """
+    lookups: Repository[tuple[str, ...]]
+    """Secondary keys, so that no command has to scan a whole repository.
+
+    A lookup key (``"open-items:C-1"``, ``"order-invoices:SO-1"``) maps to the keys of the values
+    it finds, in the order they were added. The application keeps them, in the same unit of work
+    as the values they point to, so they are as consistent as those values.
+    """
     sequences: NumberSequence
     commands: IdempotencyRecord
 

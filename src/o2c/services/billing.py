@@ -62,8 +62,9 @@ class BillingService:
             work.record(events)
             invoice, events = draft.issue(number, work.today, customer.terms, settings.calendar)
             work.record(events)
-            uow.orders.save(order_id, order)
-            uow.invoices.add(number, invoice)
+            _common.save_order(uow, order)
+            _common.save_invoice(uow, number, invoice, new=True)
+            _common.add_lookup(uow, f"order-invoices:{order_id}", number)
             item = invoice.open_item
             assert item is not None  # issued invoices always hold their open item
             return InvoiceResult(number, order_id, invoice.gross, item.due_date)
@@ -100,7 +101,7 @@ class BillingService:
             invoice, events = invoice.apply_credit_note(note)
             work.record(events)
             uow.credit_notes.add(number, note)
-            uow.invoices.save(invoice_number, invoice)
+            _common.save_invoice(uow, invoice_number, invoice)
             issued = next(e for e in events if isinstance(e, CreditNoteIssued))
             return CreditNoteResult(
                 number, invoice_number, note.gross, issued.applied, issued.customer_credit
@@ -120,7 +121,7 @@ class BillingService:
             invoice = _common.invoice(work.uow, invoice_number)
             invoice, events = invoice.dispute(work.today, reason)
             work.record(events)
-            work.uow.invoices.save(invoice_number, invoice)
+            _common.save_invoice(work.uow, invoice_number, invoice)
             return InvoiceUpdate(invoice_number, invoice.state, invoice.open)
 
         request = (invoice_number, reason)
@@ -137,7 +138,7 @@ class BillingService:
             invoice = _common.invoice(work.uow, invoice_number)
             invoice, events = invoice.resolve_dispute(work.today, resolution)
             work.record(events)
-            work.uow.invoices.save(invoice_number, invoice)
+            _common.save_invoice(work.uow, invoice_number, invoice)
             return InvoiceUpdate(invoice_number, invoice.state, invoice.open)
 
         request = (invoice_number, resolution)
@@ -163,7 +164,7 @@ class BillingService:
                 written, work.today, reason, WriteOffKind.BAD_DEBT
             )
             work.record(events)
-            uow.invoices.save(invoice_number, invoice)
+            _common.save_invoice(uow, invoice_number, invoice)
             return InvoiceUpdate(invoice_number, invoice.state, invoice.open)
 
         request = (invoice_number, reason, amount)

@@ -22,8 +22,6 @@ from o2c.domain.cash import (
     refund_receipt,
     reverse_receipt,
 )
-from o2c.domain.events import DomainEvent
-from o2c.domain.invoicing import WriteOffKind
 from o2c.domain.matching import PayerDirectory
 from o2c.domain.money import Money
 from o2c.domain.receivables import OpenItem
@@ -32,23 +30,24 @@ from o2c.services._runtime import Runtime, Work
 from o2c.services.errors import NothingToApply, UnknownReceipt
 from o2c.services.results import AllocationSummary, ReceiptUpdate, StatementImport
 
-__all__ = ["CashService", "record_allocations"]
+__all__ = ["CashService", "record_allocations", "reverse_allocations"]
 
 
 def _item(work: Work, item_id: str) -> OpenItem:
     """The current open item of an invoice or charge."""
-    stored = work.uow.invoices.find(item_id)
-    if stored is not None and stored.open_item is not None:
-        return stored.open_item
-    return work.uow.charges.get(item_id)
+    found = _common.item(work.uow, item_id)
+    if found is None:
+        return work.uow.charges.get(item_id)  # raises the repository's NotFound
+    return found
 
 
 def record_allocations(work: Work, receipt: Receipt, allocations: Iterable[Allocation]) -> None:
     """Record what allocations of ``receipt`` settled on the invoices and charges they name.
 
-    On an invoice the discount comes first (it is offered on the untouched invoice only), then the
-    payment, then the small-difference write-off that closes it. The allocations are appended to
-    the receipt's history, and holds of customers whose items were settled are re-checked.
+    An invoice records each allocation with :meth:`~o2c.domain.invoicing.Invoice.record_settlement`
+    (discount, payment, small difference); a charge is settled by what the allocation settled.
+    The allocations are appended to the receipt's history, and holds of customers whose items
+    were settled are re-checked.
     """
     uow = work.uow
     made = tuple(allocations)
@@ -57,33 +56,61 @@ def record_allocations(work: Work, receipt: Receipt, allocations: Iterable[Alloc
         invoice = uow.invoices.find(allocation.item_id)
         if invoice is None or invoice.open_item is None:
             charge = uow.charges.get(allocation.item_id)
-            uow.charges.save(charge.item_id, charge.apply(allocation.settled))
+            _common.save_charge(uow, charge.apply(allocation.settled))
             customers.add(charge.customer_id)
             continue
-        issued_on = invoice.issue_date or receipt.value_date
-        on = max(receipt.value_date, issued_on)
-        events: list[DomainEvent] = []
-        if allocation.discount.amount > 0:
-            invoice, found = invoice.record_discount(allocation.discount, on, receipt.receipt_id)
-            events.extend(found)
-        if allocation.applied.amount > 0:
-            invoice, found = invoice.record_payment(allocation.applied, on, receipt.receipt_id)
-            events.extend(found)
-        if allocation.write_off.amount > 0:
-            invoice, found = invoice.record_write_off(
-                allocation.write_off,
-                on,
-                allocation.write_off_reason or "short_payment",
-                WriteOffKind.SMALL_DIFFERENCE,
-            )
-            events.extend(found)
+        invoice, events = invoice.record_settlement(
+            receipt.value_date,
+            receipt.receipt_id,
+            paid=allocation.applied,
+            discount=allocation.discount,
+            write_off=allocation.write_off,
+            write_off_reason=allocation.write_off_reason,
+        )
         work.record(events)
-        uow.invoices.save(allocation.item_id, invoice)
+        _common.save_invoice(uow, allocation.item_id, invoice)
         customers.add(invoice.customer_id)
     if made:
         earlier = uow.allocations.find(receipt.receipt_id) or ()
         uow.allocations.save(receipt.receipt_id, (*earlier, *made))
     _common.release_settled_holds(work, customers)
+
+
+def reverse_allocations(
+    work: Work, receipt: Receipt, allocations: tuple[Allocation, ...]
+) -> Receipt:
+    """Undo a receipt: reopen exactly what its allocations settled, on invoices and charges.
+
+    Each invoice takes back the money, the discount and the small difference of every allocation
+    (``reverse_payment``), so the invoice and the ledger (which posts the receipt's reversal)
+    agree; a charge reopens by what was settled of it. Returns the reversed receipt, saved.
+    """
+    uow = work.uow
+    item_ids = list(dict.fromkeys(a.item_id for a in allocations))
+    reversal = reverse_receipt(
+        receipt, allocations, [_item(work, i) for i in item_ids], on=work.today
+    )
+    work.record(reversal.events)
+    reopened = {item.item_id: item for item in reversal.items}
+    for item_id in item_ids:
+        invoice = uow.invoices.find(item_id)
+        if invoice is None or invoice.open_item is None:
+            _common.save_charge(uow, reopened[item_id])
+            continue
+        for allocation in allocations:
+            if allocation.item_id != item_id or allocation.applied.amount <= 0:
+                continue
+            invoice, events = invoice.reverse_payment(
+                allocation.applied,
+                work.today,
+                receipt.receipt_id,
+                discount=allocation.discount,
+                write_off=allocation.write_off,
+            )
+            work.record(events)
+        _common.save_invoice(uow, item_id, invoice)
+    uow.receipts.save(receipt.receipt_id, reversal.receipt)
+    return reversal.receipt
 
 
 def _summary(allocation: Allocation) -> AllocationSummary:
@@ -119,16 +146,23 @@ class CashService:
 
         def body(work: Work) -> StatementImport:
             uow = work.uow
-            known = list(uow.receipts.values())
-            sources = AppliedSources(frozenset(r.source_id for r in known))
-            taken = {r.receipt_id for r in known}
+            taken = {r.receipt_id for r in receipts if uow.receipts.find(r.receipt_id) is not None}
             fresh = [r for r in receipts if r.receipt_id not in taken]
             reused = tuple(r.receipt_id for r in receipts if r.receipt_id in taken)
-            accounts: dict[str, str] = {
-                account: customer.customer_id
-                for customer in uow.customers.values()
-                for account in customer.payer_accounts
-            }
+            sources = AppliedSources(
+                frozenset(
+                    r.source_id
+                    for r in fresh
+                    if _common.lookup(uow, f"receipt-source:{r.source_id}")
+                )
+            )
+            accounts: dict[str, str] = {}
+            for r in fresh:
+                account = r.payer.account
+                if account:
+                    owners = _common.lookup(uow, f"payer:{account}")
+                    if owners:
+                        accounts[account] = owners[0]
             # the directory's converter is typed loosely; it takes any mapping
             payers = PayerDirectory(accounts=accounts)  # type: ignore[arg-type]
             run = apply_statement(
@@ -145,6 +179,7 @@ class CashService:
                 by_receipt.setdefault(allocation.receipt_id, []).append(allocation)
             for receipt in run.receipts:
                 uow.receipts.add(receipt.receipt_id, receipt)
+                _common.add_lookup(uow, f"receipt-source:{receipt.source_id}", receipt.receipt_id)
                 record_allocations(work, receipt, by_receipt.get(receipt.receipt_id, ()))
             queued = {entry.receipt_id for entry in run.exceptions}
             return StatementImport(
@@ -202,28 +237,9 @@ class CashService:
         """
 
         def body(work: Work) -> ReceiptUpdate:
-            uow = work.uow
             receipt = self._receipt(work, receipt_id)
-            allocations = uow.allocations.find(receipt_id) or ()
-            item_ids = list(dict.fromkeys(a.item_id for a in allocations))
-            reversal = reverse_receipt(
-                receipt, allocations, [_item(work, i) for i in item_ids], on=work.today
-            )
-            work.record(reversal.events)
-            reopened = {item.item_id: item for item in reversal.items}
-            for item_id in item_ids:
-                invoice = uow.invoices.find(item_id)
-                if invoice is None or invoice.open_item is None:
-                    uow.charges.save(item_id, reopened[item_id])
-                    continue
-                paid = [a.applied for a in allocations if a.item_id == item_id]
-                for amount in paid:
-                    if amount.amount > 0:
-                        invoice, events = invoice.reverse_payment(amount, work.today, receipt_id)
-                        work.record(events)
-                uow.invoices.save(item_id, invoice)
-            uow.receipts.save(receipt_id, reversal.receipt)
-            return _update(reversal.receipt)
+            allocations = work.uow.allocations.find(receipt_id) or ()
+            return _update(reverse_allocations(work, receipt, allocations))
 
         request = (receipt_id, reason)
         return self._runtime.execute(

@@ -49,7 +49,7 @@ class CollectionsService:
             work.record(result.events)
             uow.dunning.save(BOOK_KEY, result.book)
             for charge in result.charges:
-                uow.charges.add(charge.item_id, charge)
+                _common.save_charge(uow, charge, new=True)
             notices: list[str] = []
             for notice in result.notices:
                 notification_id = (

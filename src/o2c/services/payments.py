@@ -25,10 +25,18 @@ position in its history, so a command retried after a failure repeats the same g
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 
-from o2c.domain.cash import Payer, PaymentMethod, Receipt, apply_to_item, refund_receipt
-from o2c.domain.cash import reverse_receipt as reverse_cash
+from o2c.domain.cash import (
+    Payer,
+    PaymentMethod,
+    Receipt,
+    ReceiptRecorded,
+    apply_to_item,
+    refund_receipt,
+)
 from o2c.domain.events import DomainEvent
+from o2c.domain.invoicing import Invoice
 from o2c.domain.money import Money, zero
 from o2c.domain.payments import (
     GatewayOutcome,
@@ -39,7 +47,6 @@ from o2c.domain.payments import (
     capturable,
     refundable,
 )
-from o2c.domain.receivables import OpenItem
 from o2c.ports.gateways import (
     GatewayNotice,
     GatewayResponse,
@@ -47,9 +54,10 @@ from o2c.ports.gateways import (
     PaymentGatewayPort,
     ResponseStatus,
 )
+from o2c.ports.persistence import UnitOfWork
 from o2c.services import _common
 from o2c.services._runtime import Runtime, Work
-from o2c.services.cash import record_allocations
+from o2c.services.cash import record_allocations, reverse_allocations
 from o2c.services.errors import (
     GatewayDeclined,
     GatewayOutcomePending,
@@ -103,8 +111,8 @@ class CardPaymentService:
             uow = work.uow
             order = _common.order(uow, order_id)
             wanted = amount if amount is not None else order.gross_total
-            count = sum(1 for p in uow.payments.values() if p.reference == order_id)
-            payment_id = f"{order_id}-PAY{count + 1}"
+            payments = f"order-payments:{order_id}"
+            payment_id = f"{order_id}-PAY{len(_common.lookup(uow, payments)) + 1}"
             payment, events = Payment.create(
                 payment_id,
                 order.customer_id,
@@ -141,7 +149,8 @@ class CardPaymentService:
                     gateway_reference=response.gateway_reference,
                 )
             work.record(events)
-            uow.payments.add(payment_id, payment)
+            _save(uow, payment, new=True)
+            _common.add_lookup(uow, payments, payment_id)
             return _result(payment)
 
         request = (order_id, payment_token, amount)
@@ -171,7 +180,7 @@ class CardPaymentService:
                 outcome, at=work.now, idempotency_key=f"{payment_id}:resolve"
             )
             work.record(events)
-            work.uow.payments.save(payment_id, payment)
+            _save(work.uow, payment)
             return _result(payment)
 
         return self._runtime.execute(
@@ -192,16 +201,7 @@ class CardPaymentService:
         def body(work: Work) -> PaymentResult:
             uow = work.uow
             payment = _common.payment(uow, payment_id)
-            invoices = sorted(
-                (
-                    inv
-                    for inv in uow.invoices.values()
-                    if inv.open_item is not None
-                    and not inv.open_item.is_settled
-                    and payment.reference in {line.item.order_id for line in inv.lines}
-                ),
-                key=lambda inv: inv.open_item.due_date if inv.open_item else work.today,
-            )
+            invoices = _open_invoices(work, payment.reference)
             left = capturable(payment)
             if amount is not None:
                 wanted = amount
@@ -223,7 +223,7 @@ class CardPaymentService:
                 wanted, at=work.now, idempotency_key=key, gateway_reference=reference
             )
             work.record(events)
-            uow.payments.save(payment_id, payment)
+            _save(uow, payment)
             receipt = Receipt(
                 f"{payment_id}-C{number}",
                 wanted,
@@ -233,23 +233,7 @@ class CardPaymentService:
                 reference=payment.reference,
                 method=PaymentMethod.CARD,
             )
-            made = []
-            for inv in invoices:
-                item = inv.open_item
-                if item is None or receipt.unapplied.amount <= 0:
-                    continue
-                applied = apply_to_item(
-                    receipt,
-                    item,
-                    min(receipt.unapplied, item.open),
-                    on=work.today,
-                    explanation=f"card payment {payment_id} for order {payment.reference}",
-                )
-                work.record(applied.events)
-                receipt = applied.receipt
-                made.append(applied.allocation)
-            uow.receipts.add(receipt.receipt_id, receipt)
-            record_allocations(work, receipt, made)
+            _apply_card_money(work, payment, receipt)
             return _result(payment, receipt.receipt_id)
 
         request = (payment_id, amount)
@@ -269,7 +253,7 @@ class CardPaymentService:
             self._check(response, payment_id, "void")
             payment, events = payment.void(at=work.now, idempotency_key=key)
             work.record(events)
-            work.uow.payments.save(payment_id, payment)
+            _save(work.uow, payment)
             return _result(payment)
 
         return self._runtime.execute("void_card", idempotency_key, payment_id, PaymentResult, body)
@@ -301,8 +285,8 @@ class CardPaymentService:
                 wanted, at=work.now, idempotency_key=key, gateway_reference=reference
             )
             work.record(events)
-            uow.payments.save(payment_id, payment)
-            self._take_back(work, payment, wanted, f"{payment_id}-R{number}")
+            _save(uow, payment)
+            self._take_back(work, payment, wanted)
             return _result(payment)
 
         request = (payment_id, amount)
@@ -359,9 +343,9 @@ class CardPaymentService:
             if taken.amount <= 0:
                 return True
             payment, events = payment.charge_back(taken, at=notice.at, idempotency_key=key)
-            self._take_back(work, payment, taken, f"{payment.payment_id}-{notice.event_id}")
+            self._take_back(work, payment, taken)
         work.record(events)
-        uow.payments.save(payment.payment_id, payment)
+        _save(uow, payment)
         return True
 
     # -- helpers -------------------------------------------------------------------------------
@@ -372,16 +356,13 @@ class CardPaymentService:
         A payment whose authorisation answer was lost may not know its reference yet: the
         gateway is asked for the outcome of its pending call to find out.
         """
-        unresolved: list[Payment] = []
-        for payment in work.uow.payments.values():
-            if payment.gateway_reference == gateway_reference:
-                return payment
-            if payment.status is PaymentStatus.PENDING and payment.gateway_reference is None:
-                unresolved.append(payment)
-        for payment in unresolved:
-            answer = self._gateway.fetch_status(f"{payment.payment_id}:authorise")
+        uow = work.uow
+        for payment_id in _common.lookup(uow, f"gateway-ref:{gateway_reference}"):
+            return _common.payment(uow, payment_id)
+        for payment_id in _common.lookup(uow, _UNRESOLVED):
+            answer = self._gateway.fetch_status(f"{payment_id}:authorise")
             if answer.gateway_reference == gateway_reference:
-                return payment
+                return _common.payment(uow, payment_id)
         raise UnknownPayment(gateway_reference)
 
     @staticmethod
@@ -391,15 +372,22 @@ class CardPaymentService:
         if response.status is ResponseStatus.UNKNOWN:
             raise GatewayOutcomePending(payment_id, operation)
 
-    def _take_back(self, work: Work, payment: Payment, amount: Money, refund_id: str) -> None:
-        """Money left the business for a card payment: unapplied cash first, then reversals."""
+    def _take_back(self, work: Work, payment: Payment, amount: Money) -> None:
+        """Money left the business for a card payment: unapplied cash first, then reversals.
+
+        A card receipt that paid invoices is reversed (the invoices reopen, the ledger mirrors
+        it); the part of it the business keeps is recorded again as a new card receipt and
+        applied to what is open, so a partial refund after a return (whose credit note left the
+        customer credit) ends with the invoice settled and the ledger agreeing.
+        """
         uow = work.uow
         receipts = [
-            r
-            for r in uow.receipts.values()
-            if r.method is PaymentMethod.CARD
-            and r.receipt_id.startswith(f"{payment.payment_id}-C")
-            and r.unapplied.amount >= 0
+            found
+            for found in (
+                uow.receipts.find(receipt_id)
+                for receipt_id in _common.lookup(uow, _receipts_of(payment.payment_id))
+            )
+            if found is not None
         ]
         remaining = amount
         for receipt in receipts:
@@ -418,22 +406,78 @@ class CardPaymentService:
             if current.applied.amount <= 0 or current.refunded.amount > 0:
                 continue
             allocations = uow.allocations.find(current.receipt_id) or ()
-            items = [_common_item(work, a.item_id) for a in allocations]
-            reversal = reverse_cash(current, allocations, items, on=work.today)
-            work.record(reversal.events)
-            for allocation in allocations:
-                invoice = uow.invoices.get(allocation.item_id)
-                invoice, events = invoice.reverse_payment(
-                    allocation.applied, work.today, current.receipt_id
+            reverse_allocations(work, current, allocations)
+            taken = min(remaining, current.applied)
+            remaining = remaining - taken
+            kept = current.applied - taken
+            if kept.amount > 0:
+                replacement = Receipt(
+                    f"{current.receipt_id}-K",
+                    kept,
+                    work.today,
+                    f"{current.source_id}:kept",
+                    current.payer,
+                    reference=current.reference,
+                    method=PaymentMethod.CARD,
                 )
-                work.record(events)
-                uow.invoices.save(allocation.item_id, invoice)
-            uow.receipts.save(current.receipt_id, reversal.receipt)
-            remaining = remaining - min(remaining, current.applied)
-        del refund_id
+                _apply_card_money(work, payment, replacement)
 
 
-def _common_item(work: Work, item_id: str) -> OpenItem:
-    invoice = work.uow.invoices.get(item_id)
-    assert invoice.open_item is not None
-    return invoice.open_item
+def _receipts_of(payment_id: str) -> str:
+    return f"payment-receipts:{payment_id}"
+
+
+def _open_invoices(work: Work, order_id: str) -> list[Invoice]:
+    """The order's invoices with something open, oldest due date first."""
+    open_ones = [
+        inv
+        for inv in _common.order_invoices(work.uow, order_id)
+        if inv.open_item is not None and not inv.open_item.is_settled
+    ]
+    return sorted(open_ones, key=lambda inv: inv.open_item.due_date if inv.open_item else date.max)
+
+
+def _apply_card_money(work: Work, payment: Payment, receipt: Receipt) -> None:
+    """Store a card receipt and apply it to the order's open invoices, oldest first.
+
+    What the invoices do not need stays on the receipt as unapplied cash (customer credit).
+    """
+    made = []
+    for inv in _open_invoices(work, payment.reference):
+        item = inv.open_item
+        if item is None or receipt.unapplied.amount <= 0:
+            continue
+        applied = apply_to_item(
+            receipt,
+            item,
+            min(receipt.unapplied, item.open),
+            on=work.today,
+            explanation=f"card payment {payment.payment_id} for order {payment.reference}",
+        )
+        work.record(applied.events)
+        receipt = applied.receipt
+        made.append(applied.allocation)
+    if not made:
+        work.record((ReceiptRecorded.of(receipt),))  # the money arrived all the same
+    work.uow.receipts.add(receipt.receipt_id, receipt)
+    _common.add_lookup(work.uow, _receipts_of(payment.payment_id), receipt.receipt_id)
+    record_allocations(work, receipt, made)
+
+
+_UNRESOLVED = "payments-unresolved"
+"""The lookup of payments whose authorisation answer was lost before the gateway named them."""
+
+
+def _save(uow: UnitOfWork, payment: Payment, *, new: bool = False) -> None:
+    """Store a payment and keep the gateway-reference lookups in step."""
+    if new:
+        uow.payments.add(payment.payment_id, payment)
+    else:
+        uow.payments.save(payment.payment_id, payment)
+    if payment.gateway_reference:
+        _common.add_lookup(uow, f"gateway-ref:{payment.gateway_reference}", payment.payment_id)
+        _common.remove_lookup(uow, _UNRESOLVED, payment.payment_id)
+    elif payment.status is PaymentStatus.PENDING:
+        _common.add_lookup(uow, _UNRESOLVED, payment.payment_id)
+    else:
+        _common.remove_lookup(uow, _UNRESOLVED, payment.payment_id)

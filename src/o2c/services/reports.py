@@ -3,8 +3,8 @@
 Aging and the cash forecast work on the open items as they are now. DSO, CEI and statements of
 account need the account history; it is rebuilt from the stored documents: invoices and charges
 (debits on their dates), credit notes, and the allocations of receipts (payments, discounts and
-small-difference write-offs on the receipt's value date). Bad-debt write-offs are not dated on the
-invoice, so the history leaves them out: a statement shows them through its open items only.
+small-difference write-offs on the receipt's value date) and bad-debt write-offs on the date they
+were decided.
 """
 
 from __future__ import annotations
@@ -54,6 +54,12 @@ def _history(uow: UnitOfWork, currency: str, customer_id: str | None = None) -> 
                 StatementLine.entry(
                     invoice.issue_date, StatementKind.INVOICE, number, invoice.gross
                 )
+            )
+            lines.extend(
+                StatementLine.entry(
+                    written.on, StatementKind.WRITE_OFF, f"{number}/bad-debt", written.amount
+                )
+                for written in invoice.bad_debt_write_offs
             )
     lines.extend(
         StatementLine.entry(c.document_date, StatementKind.CHARGE, c.item_id, c.original)

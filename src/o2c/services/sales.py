@@ -19,7 +19,7 @@ import attrs
 
 from o2c.domain.credit import CreditContext, CreditOutcome, decide
 from o2c.domain.events import Changed
-from o2c.domain.money import Money, total
+from o2c.domain.money import total
 from o2c.domain.orders import (
     InvoicingPolicy,
     LineQuantity,
@@ -29,8 +29,8 @@ from o2c.domain.orders import (
     QuantityLike,
     to_quantity,
 )
-from o2c.ports.carriers import Parcel, Shipment, ShipmentRequest, TrackingStatus
-from o2c.ports.errors import AdapterError, AdapterRejected
+from o2c.ports.carriers import Booking, Parcel, Shipment, ShipmentRequest, TrackingStatus
+from o2c.ports.errors import AdapterError, AdapterRejected, NotFound
 from o2c.services import _common
 from o2c.services._runtime import Runtime, Work
 from o2c.services.context import Adapters, OutOfStockPolicy, Settings
@@ -111,7 +111,7 @@ class OrderService:
                 as_of=work.today,
                 open_items=_common.open_items_of(uow, customer_id, account.currency),
                 accepted_not_invoiced=_common.accepted_not_invoiced(
-                    uow.orders.values(), customer_id, account.currency
+                    uow, customer_id, account.currency
                 ),
                 prepayment_required=prepayment,
                 order_id=order_id,
@@ -146,7 +146,7 @@ class OrderService:
                     order_id=order_id,
                     reason=why,
                 )
-            uow.orders.add(order_id, order)
+            _common.save_order(uow, order, new=True)
             return OrderPlacement(
                 order_id,
                 order.status,
@@ -166,7 +166,7 @@ class OrderService:
             order = _common.order(work.uow, order_id)
             order = self._step(work, order.approve(on=work.today))
             order, shortfalls = self._reserve(work, order)
-            work.uow.orders.save(order_id, order)
+            _common.save_order(work.uow, order)
             return OrderUpdate(order_id, order.status, shortfalls)
 
         return self._runtime.execute("approve_order", idempotency_key, order_id, OrderUpdate, body)
@@ -185,7 +185,7 @@ class OrderService:
                 order_id=order_id,
                 reason=reason,
             )
-            work.uow.orders.save(order_id, order)
+            _common.save_order(work.uow, order)
             return OrderUpdate(order_id, order.status)
 
         request = (order_id, reason)
@@ -209,7 +209,7 @@ class OrderService:
                 as_of=work.today,
                 open_items=_common.open_items_of(uow, customer.customer_id, account.currency),
                 accepted_not_invoiced=_common.accepted_not_invoiced(
-                    uow.orders.values(), customer.customer_id, account.currency
+                    uow, customer.customer_id, account.currency
                 ),
                 prepayment_required=customer.terms.requires_prepayment,
                 order_id=order_id,
@@ -225,7 +225,7 @@ class OrderService:
                 order = self._step(work, order.send_to_credit_review(on=work.today, reason=why))
             elif decision.outcome is CreditOutcome.DENY:
                 order = self._step(work, order.cancel(on=work.today, reason=why))
-            uow.orders.save(order_id, order)
+            _common.save_order(uow, order)
             return OrderUpdate(order_id, order.status, shortfalls)
 
         return self._runtime.execute("recheck_credit", idempotency_key, order_id, OrderUpdate, body)
@@ -237,7 +237,7 @@ class OrderService:
             order = _common.order(work.uow, order_id)
             order = self._step(work, order.cancel(on=work.today, reason=reason))
             self._release(order)
-            work.uow.orders.save(order_id, order)
+            _common.save_order(work.uow, order)
             return OrderUpdate(order_id, order.status)
 
         request = (order_id, reason)
@@ -283,9 +283,12 @@ class OrderService:
                     if line.open_quantity > line.back_ordered
                 }
             )
-            count = sum(1 for s in uow.shipments.values() if s.order_id == order_id)
-            shipment_id = f"{order_id}-SH{count + 1}"
+            shipments = f"order-shipments:{order_id}"
+            shipment_id = f"{order_id}-SH{len(_common.lookup(uow, shipments)) + 1}"
+            # Everything that can refuse the shipment is checked before the carrier is booked
+            # and before any stock leaves: the domain first, then what inventory holds.
             order = self._step(work, order.fulfil(wanted, on=work.today, shipment_id=shipment_id))
+            self._check_held(order_id, wanted)
             request = ShipmentRequest(
                 shipment_id,
                 order_id,
@@ -294,33 +297,15 @@ class OrderService:
                 tuple(parcels),
                 work.today,
             )
-            carrier = self._adapters.carrier
-            quotes = carrier.quote(request)
-            if not quotes:
-                raise NoCarrierService(shipment_id)
-            if service is None:
-                chosen = min(quotes, key=lambda quote: quote.price.amount).service
-            elif any(quote.service == service for quote in quotes):
-                chosen = service
-            else:
-                raise NoCarrierService(shipment_id, service)
-            booking = carrier.book(request, chosen)
-            try:
-                for line_id, quantity in wanted.items():
-                    try:
-                        self._adapters.inventory.commit(reservation_id(order_id, line_id), quantity)
-                    except AdapterRejected as refused:
-                        raise InsufficientStock(order_id, line_id, refused.message) from refused
-            except Exception:
-                # if the cancel fails too, the booking stays: a retry books the same shipment id
-                with contextlib.suppress(AdapterError):
-                    carrier.cancel(booking.tracking_number)
-                raise
+            booking = self._book(request, service)
             lines = tuple(LineQuantity(line_id, q) for line_id, q in wanted.items())
             uow.shipments.add(
                 shipment_id, Shipment(shipment_id, order_id, lines, booking, work.today)
             )
-            uow.orders.save(order_id, order)
+            _common.add_lookup(uow, shipments, shipment_id)
+            _common.save_order(uow, order)
+            # Stock is committed last: it is the one step no port can undo.
+            self._commit_stock(order_id, wanted, booking.tracking_number)
             return ShipmentResult(
                 shipment_id,
                 order_id,
@@ -351,7 +336,7 @@ class OrderService:
             order = self._step(
                 work, order.record_delivery(delivered, on=on, shipment_id=shipment_id)
             )
-            uow.orders.save(order.order_id, order)
+            _common.save_order(uow, order)
             uow.shipments.save(shipment_id, attrs.evolve(shipment, delivered_on=on))
             return DeliveryResult(shipment_id, event.status, True)
 
@@ -410,29 +395,64 @@ class OrderService:
             )
         return order, tuple(shortfalls)
 
+    def _check_held(self, order_id: str, wanted: Mapping[str, Decimal]) -> None:
+        """Refuse a shipment of more than the lines' reservations hold, before anything moves."""
+        inventory = self._adapters.inventory
+        for line_id, quantity in wanted.items():
+            try:
+                held = inventory.held(reservation_id(order_id, line_id))
+            except NotFound as missing:
+                raise InsufficientStock(order_id, line_id, missing.message) from missing
+            if held < quantity:
+                raise InsufficientStock(
+                    order_id, line_id, f"{quantity} to ship but only {held} is reserved"
+                )
+
+    def _book(self, request: ShipmentRequest, service: str | None) -> Booking:
+        """Book the cheapest service the carrier quotes, or the one asked for."""
+        carrier = self._adapters.carrier
+        quotes = carrier.quote(request)
+        if not quotes:
+            raise NoCarrierService(request.shipment_id)
+        if service is None:
+            chosen = min(quotes, key=lambda quote: quote.price.amount).service
+        elif any(quote.service == service for quote in quotes):
+            chosen = service
+        else:
+            raise NoCarrierService(request.shipment_id, service)
+        return carrier.book(request, chosen)
+
+    def _commit_stock(
+        self, order_id: str, wanted: Mapping[str, Decimal], tracking_number: str
+    ) -> None:
+        """Take the shipped goods out of stock; if inventory refuses, cancel the booking.
+
+        The reservations were checked just before, so a refusal here means stock was taken
+        meanwhile by someone else; the lines committed before it cannot be taken back through
+        the port, which is why this runs after every other step of the shipment.
+        """
+        inventory = self._adapters.inventory
+        try:
+            for line_id, quantity in wanted.items():
+                try:
+                    inventory.commit(reservation_id(order_id, line_id), quantity)
+                except AdapterRejected as refused:
+                    raise InsufficientStock(order_id, line_id, refused.message) from refused
+        except Exception:
+            # if the cancel fails too, the booking stays: a retry books the same shipment id
+            with contextlib.suppress(AdapterError):
+                self._adapters.carrier.cancel(tracking_number)
+            raise
+
     def _release(self, order: Order) -> None:
         for line in order.lines:
             self._adapters.inventory.release(reservation_id(order.order_id, line.line_id))
 
     def _require_prepayment(self, work: Work, order: Order) -> None:
         """A cash-in-advance order ships once what its invoices ask in advance is settled."""
-        invoices = [
-            invoice
-            for invoice in work.uow.invoices.values()
-            if invoice.open_item is not None
-            and order.order_id in {line.item.order_id for line in invoice.lines}
-        ]
-        currency = order.currency.code
+        invoices = _common.order_invoices(work.uow, order.order_id)
         if not invoices:
             raise ShipmentAwaitsPayment(order.order_id, str(order.gross_total))
-        outstanding: list[Money] = []
-        for invoice in invoices:
-            item = invoice.open_item
-            assert item is not None
-            # the instalments due on the invoice date are the ones asked for in advance
-            outstanding.extend(
-                part.open for part in item.instalments if part.due_date <= item.document_date
-            )
-        owed = total(outstanding, currency)
-        if owed.amount > Decimal(0):
+        owed = total((invoice.due_on_issue for invoice in invoices), order.currency.code)
+        if owed.amount > 0:
             raise ShipmentAwaitsPayment(order.order_id, str(owed))

@@ -64,6 +64,7 @@ REPOSITORIES = (
     "shipments",
     "dunning",
     "ledger_outbox",
+    "lookups",
 )
 """The repositories of a unit of work, by attribute name; the store keeps one table each."""
 
@@ -262,26 +263,47 @@ class MemoryUnitOfWork:
         self.name = name or self._store.name
         tables = self._store._tables
         adapter = self.name
-        self._customers = MemoryRepository[Customer](adapter, "customers", tables["customers"])
-        self._credit_accounts = MemoryRepository[CreditAccount](
+        self._customers: MemoryRepository[Customer] = MemoryRepository(
+            adapter, "customers", tables["customers"]
+        )
+        self._credit_accounts: MemoryRepository[CreditAccount] = MemoryRepository(
             adapter, "credit_accounts", tables["credit_accounts"]
         )
-        self._quotes = MemoryRepository[Quote](adapter, "quotes", tables["quotes"])
-        self._orders = MemoryRepository[Order](adapter, "orders", tables["orders"])
-        self._invoices = MemoryRepository[Invoice](adapter, "invoices", tables["invoices"])
-        self._credit_notes = MemoryRepository[CreditNote](
+        self._quotes: MemoryRepository[Quote] = MemoryRepository(
+            adapter, "quotes", tables["quotes"]
+        )
+        self._orders: MemoryRepository[Order] = MemoryRepository(
+            adapter, "orders", tables["orders"]
+        )
+        self._invoices: MemoryRepository[Invoice] = MemoryRepository(
+            adapter, "invoices", tables["invoices"]
+        )
+        self._credit_notes: MemoryRepository[CreditNote] = MemoryRepository(
             adapter, "credit_notes", tables["credit_notes"]
         )
-        self._charges = MemoryRepository[OpenItem](adapter, "charges", tables["charges"])
-        self._payments = MemoryRepository[Payment](adapter, "payments", tables["payments"])
-        self._receipts = MemoryRepository[Receipt](adapter, "receipts", tables["receipts"])
-        self._allocations = MemoryRepository[tuple[Allocation, ...]](
+        self._charges: MemoryRepository[OpenItem] = MemoryRepository(
+            adapter, "charges", tables["charges"]
+        )
+        self._payments: MemoryRepository[Payment] = MemoryRepository(
+            adapter, "payments", tables["payments"]
+        )
+        self._receipts: MemoryRepository[Receipt] = MemoryRepository(
+            adapter, "receipts", tables["receipts"]
+        )
+        self._allocations: MemoryRepository[tuple[Allocation, ...]] = MemoryRepository(
             adapter, "allocations", tables["allocations"]
         )
-        self._shipments = MemoryRepository[Shipment](adapter, "shipments", tables["shipments"])
-        self._dunning = MemoryRepository[DunningBook](adapter, "dunning", tables["dunning"])
-        self._ledger_outbox = MemoryRepository[JournalEntry](
+        self._shipments: MemoryRepository[Shipment] = MemoryRepository(
+            adapter, "shipments", tables["shipments"]
+        )
+        self._dunning: MemoryRepository[DunningBook] = MemoryRepository(
+            adapter, "dunning", tables["dunning"]
+        )
+        self._ledger_outbox: MemoryRepository[JournalEntry] = MemoryRepository(
             adapter, "ledger_outbox", tables["ledger_outbox"]
+        )
+        self._lookups: MemoryRepository[tuple[str, ...]] = MemoryRepository(
+            adapter, "lookups", tables["lookups"]
         )
         self.customers: Repository[Customer] = self._customers
         self.credit_accounts: Repository[CreditAccount] = self._credit_accounts
@@ -296,6 +318,7 @@ class MemoryUnitOfWork:
         self.shipments: Repository[Shipment] = self._shipments
         self.dunning: Repository[DunningBook] = self._dunning
         self.ledger_outbox: Repository[JournalEntry] = self._ledger_outbox
+        self.lookups: Repository[tuple[str, ...]] = self._lookups
         self._repositories: tuple[MemoryRepository[Any], ...] = (
             self._customers,
             self._credit_accounts,
@@ -310,6 +333,7 @@ class MemoryUnitOfWork:
             self._shipments,
             self._dunning,
             self._ledger_outbox,
+            self._lookups,
         )
         self._sequences = MemoryNumberSequence(adapter, self._store._sequences)
         self._commands = MemoryIdempotencyRecord(adapter, self._store._commands)

@@ -1,0 +1,98 @@
+"""Rules moved out of the application services into the domain: credit exposure of an order,
+what a cash-in-advance invoice asks before shipping, settling by allocation, dated bad debt."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from o2c.domain.invoicing import Invoice, InvoiceState, WriteOffKind
+from o2c.domain.money import money, unit_price
+from o2c.domain.orders import Order, OrderLine
+from o2c.domain.tax import TaxCategory
+from o2c.domain.terms import PaymentTerms
+
+DAY = date(2026, 3, 2)
+VAT = TaxCategory.standard("19")
+
+
+def _order() -> Order:
+    line = OrderLine("1", "P", "Widget", 10, unit_price("10.00", "EUR"), VAT)
+    order, _ = Order.create("SO-1", "C-1", [line], on=DAY)
+    order, _ = order.place(on=DAY)
+    return order
+
+
+def _invoice(terms: str = "2/10 NET 30") -> Invoice:
+    order, _ = _order().approve(on=DAY)
+    order, _ = order.fulfil({"1": 10}, on=DAY)
+    invoice, _ = Invoice.from_order(order, "draft").issue("INV-1", DAY, PaymentTerms.parse(terms))
+    return invoice
+
+
+def test_an_order_counts_toward_exposure_only_while_accepted_and_not_invoiced() -> None:
+    placed = _order()
+    assert placed.uninvoiced_gross == money("0.00", "EUR")
+    approved, _ = placed.approve(on=DAY)
+    assert approved.uninvoiced_gross == money("119.00", "EUR")
+    shipped, _ = approved.fulfil({"1": 4}, on=DAY)
+    billed, _ = shipped.record_invoice({"1": 4}, invoice_id="INV-1", on=DAY)
+    assert billed.uninvoiced_gross == money("71.40", "EUR")
+    cancelled, _ = approved.cancel(on=DAY)
+    assert cancelled.uninvoiced_gross == money("0.00", "EUR")
+
+
+def test_a_cash_in_advance_invoice_asks_everything_on_its_date() -> None:
+    ahead = _invoice("CIA")
+    assert ahead.due_on_issue == money("119.00", "EUR")
+    paid, _ = ahead.record_payment(money("119.00", "EUR"), DAY, "R-1")
+    assert paid.due_on_issue == money("0.00", "EUR")
+    assert _invoice("NET 30").due_on_issue == money("0.00", "EUR")
+
+
+def test_a_settlement_takes_the_discount_before_the_payment() -> None:
+    invoice = _invoice()
+    settled, events = invoice.record_settlement(
+        DAY + timedelta(days=5),
+        "R-1",
+        paid=money("116.62", "EUR"),
+        discount=money("2.38", "EUR"),
+    )
+    assert settled.state is InvoiceState.PAID
+    assert settled.discounted == money("2.38", "EUR")
+    assert [type(e).__name__ for e in events][:2] == [
+        "InvoiceDiscountGranted",
+        "InvoicePaymentRecorded",
+    ]
+
+
+def test_a_prepayment_settles_on_the_invoice_date() -> None:
+    invoice = _invoice()
+    settled, _ = invoice.record_settlement(
+        DAY - timedelta(days=3), "R-1", paid=money("119.00", "EUR")
+    )
+    assert settled.state is InvoiceState.PAID
+
+
+def test_a_short_payment_is_closed_by_its_write_off() -> None:
+    invoice = _invoice("NET 30")
+    settled, _ = invoice.record_settlement(
+        DAY, "R-1", paid=money("118.50", "EUR"), write_off=money("0.50", "EUR")
+    )
+    assert settled.state is InvoiceState.PAID
+    assert settled.written_off == money("0.50", "EUR")
+
+
+def test_bad_debt_write_offs_keep_their_dates() -> None:
+    invoice = _invoice("NET 30")
+    later = DAY + timedelta(days=120)
+    part, _ = invoice.record_write_off(
+        money("19.00", "EUR"), later, "partial", WriteOffKind.BAD_DEBT
+    )
+    rest, _ = part.record_write_off(
+        money("100.00", "EUR"), later + timedelta(days=1), "insolvent", WriteOffKind.BAD_DEBT
+    )
+    assert [(w.on, w.amount) for w in rest.bad_debt_write_offs] == [
+        (later, money("19.00", "EUR")),
+        (later + timedelta(days=1), money("100.00", "EUR")),
+    ]
+    assert rest.state is InvoiceState.WRITTEN_OFF
