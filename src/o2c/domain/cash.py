@@ -178,19 +178,6 @@ class Payer:
     """The payer's account, e.g. an IBAN."""
 
 
-def _exact(amount: Money) -> bool:
-    """Whether an amount has no more decimals than its currency (cheaper than normalizing)."""
-    value = amount.amount
-    places = decimals_of(amount.currency.code)
-    if places >= len(_UNITS):
-        return is_exact(amount)
-    return value.quantize(_UNITS[places], context=_CHECK_CONTEXT) == value
-
-
-_CHECK_CONTEXT = decimal.Context(prec=60, rounding=decimal.ROUND_DOWN)
-_UNITS = tuple(Decimal(1).scaleb(-places) for places in range(8))
-
-
 def _show(amount: Money) -> str:
     """An amount for an explanation: plain, without locale formatting (which is slow)."""
     return f"{amount.amount} {amount.currency.code}"
@@ -232,7 +219,7 @@ class Receipt:
         if self.applied.currency.code != code or self.refunded.currency.code != code:
             bad = self.applied if self.applied.currency.code != code else self.refunded
             raise CurrencyMismatch(expected=code, actual=bad.currency.code)
-        if self.amount.amount <= 0 or not _exact(self.amount):
+        if self.amount.amount <= 0 or not is_exact(self.amount):
             raise InvalidAmount(
                 value=str(self.amount), reason="a receipt must be positive and exact"
             )

@@ -120,6 +120,7 @@ def decimals_of(currency: str | Currency) -> int:
 
 # Wide enough for any real amount; an operation that would still lose digits raises instead.
 _CONTEXT = decimal.Context(prec=60, traps=[decimal.InvalidOperation])
+_EXACTNESS = decimal.Context(prec=60, rounding=decimal.ROUND_DOWN, traps=[])
 
 
 @cache
@@ -201,7 +202,12 @@ def _places(value: Decimal) -> int:
 
 def is_exact(amount: Money) -> bool:
     """Whether the amount has no more decimals than its currency's minor unit."""
-    return _places(amount.amount) <= _decimals(amount.currency.code)
+    value = amount.amount
+    # Quantizing and comparing is several times cheaper than normalizing the digits, and every
+    # open item and receipt checks its amounts. No trap: a value too long to quantize compares
+    # unequal (NaN) and so counts as inexact.
+    unit = _exponent(amount.currency.code)
+    return value.is_finite() and value.quantize(unit, context=_EXACTNESS) == value
 
 
 def require_exact(amount: Money) -> Money:
