@@ -41,7 +41,7 @@ import attrs
 
 from o2c.domain.errors import InvalidInput
 from o2c.domain.money import Money, decimals_of
-from o2c.domain.receivables import Instalment, OpenItem
+from o2c.domain.receivables import OpenItem
 
 if TYPE_CHECKING:
     from o2c.domain.cash import Payer, Receipt
@@ -150,10 +150,14 @@ def _edit_distance(left: str, right: str, limit: int) -> int:
     for i, char in enumerate(left, start=1):
         before, previous_row, row = previous_row, row, [i] + [0] * len(right)
         for j, other in enumerate(right, start=1):
-            cost = 0 if char == other else 1
-            best = min(previous_row[j] + 1, row[j - 1] + 1, previous_row[j - 1] + cost)
+            # min() of the three moves, written out: this is the innermost loop of fuzzy matching
+            diagonal = previous_row[j - 1] if char == other else previous_row[j - 1] + 1
+            up, across = previous_row[j] + 1, row[j - 1] + 1
+            best = up if up < across else across
+            best = diagonal if diagonal < best else best
             if i > 1 and j > 1 and char == right[j - 2] and left[i - 2] == other:
-                best = min(best, before[j - 2] + 1)
+                swap = before[j - 2] + 1
+                best = swap if swap < best else best
             row[j] = best
         if min(row) > limit:
             return limit + 1
@@ -383,16 +387,18 @@ class _Slot:
         "start_minor",
     )
 
-    def __init__(self, item: OpenItem, rank: int, places: int) -> None:
+    def __init__(self, item: OpenItem, rank: int, currency: str, places: int) -> None:
         self.item = item
         self.item_id = item.item_id
         self.customer_id = item.customer_id
-        self.currency = item.currency
+        self.currency = currency
         self.rank = rank
         parts = item.instalments
         if len(parts) == 1:
-            self.original_minor = _minor(parts[0].amount, places)
-            self.open_minor = _minor(parts[0].open, places)
+            # inlined _minor: an index is built over every open item of a run
+            part = parts[0]
+            self.original_minor = int(part.amount.amount.scaleb(places, _MINOR_CONTEXT))
+            self.open_minor = int(part.open.amount.scaleb(places, _MINOR_CONTEXT))
         else:
             self.original_minor = sum(_minor(p.amount, places) for p in parts)
             self.open_minor = sum(_minor(p.open, places) for p in parts)
@@ -456,7 +462,7 @@ class MatchingIndex:
             places = places_of.get(code)
             if places is None:
                 places = places_of[code] = decimals_of(code)
-            slot = _Slot(item, rank, places)
+            slot = _Slot(item, rank, code, places)
             self._slots[slot.item_id] = slot
             self._order.append(slot)
             for key in slot.keys:
@@ -653,37 +659,14 @@ def _by_rank(slot: _Slot) -> int:
 def _settled_item(slot: _Slot) -> OpenItem:
     """The item with ``start - open`` minor units applied oldest instalment first.
 
-    The same result as :meth:`OpenItem.apply`, without its per-call checks: the index already
-    guaranteed the amount fits, and a statement run settles tens of thousands of items.
+    The index already guaranteed the amount fits, so the item's own minor-unit apply does it
+    without the per-call checks of :meth:`OpenItem.apply`: a statement run settles tens of
+    thousands of items.
     """
-    remaining = slot.start_minor - slot.open_minor
-    if remaining == 0:
+    settled = slot.start_minor - slot.open_minor
+    if settled == 0:
         return slot.item
-    places = decimals_of(slot.currency)
-    parts: list[Instalment] = []
-    for part in slot.item.instalments:
-        if remaining == 0:
-            parts.append(part)
-            continue
-        part_open = _minor(part.open, places)
-        take = min(remaining, part_open)
-        remaining -= take
-        if take == 0:
-            parts.append(part)
-        else:
-            left = Decimal(part_open - take).scaleb(-places, _MINOR_CONTEXT)
-            parts.append(Instalment(part.due_date, part.amount, Money(left, part.open.currency)))
-    item = slot.item
-    return OpenItem(
-        item.item_id,
-        item.customer_id,
-        item.document_date,
-        tuple(parts),
-        item.kind,
-        item.reference,
-        item.discounts,
-        item.disputed,
-    )
+    return slot.item._apply_minor(settled, decimals_of(slot.currency))
 
 
 def _show(amount: Money) -> str:

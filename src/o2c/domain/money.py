@@ -25,8 +25,8 @@ import decimal
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from fractions import Fraction
 from functools import cache
+from math import lcm
 from types import MappingProxyType
 
 from moneyed import Currency, CurrencyDoesNotExist, Money, get_currency
@@ -254,7 +254,7 @@ def ensure_same_currency(expected: Currency | str, *amounts: Money) -> Currency:
     """Raise :class:`CurrencyMismatch` unless every amount is in the expected currency."""
     cur = as_currency(expected)
     for amount in amounts:
-        if amount.currency != cur:
+        if amount.currency is not cur and amount.currency != cur:
             raise CurrencyMismatch(expected=cur.code, actual=amount.currency.code)
     return cur
 
@@ -267,7 +267,8 @@ def total(amounts: Iterable[Money], currency: str | Currency) -> Money:
     cur = as_currency(currency)
     value = Decimal(0)
     for amount in amounts:
-        if amount.currency != cur:
+        # currencies are shared instances: the identity test settles almost every comparison
+        if amount.currency is not cur and amount.currency != cur:
             raise CurrencyMismatch(expected=cur.code, actual=amount.currency.code)
         value += amount.amount
     return Money(value, cur)
@@ -292,19 +293,24 @@ def allocate(amount: Money, weights: Sequence[Decimal | int | str]) -> tuple[Mon
     """
     if not weights:
         raise InvalidAmount(value="[]", reason="allocate() needs at least one weight")
-    exact = [Fraction(_to_decimal(w, "weight")) for w in weights]
-    if any(w < 0 for w in exact):
+    ratios = [_to_decimal(w, "weight").as_integer_ratio() for w in weights]
+    if any(numerator < 0 for numerator, _ in ratios):
         raise InvalidAmount(value=str(list(weights)), reason="weights must not be negative")
-    weight_sum = sum(exact, Fraction(0))
+    # Over a common denominator the weights are integers with the same ratios, so every share
+    # and remainder below is exact integer arithmetic (cheaper than fractions, same result).
+    denominator = lcm(*(d for _, d in ratios))
+    exact = [numerator * (denominator // d) for numerator, d in ratios]
+    weight_sum = sum(exact)
     if weight_sum == 0:
         raise InvalidAmount(value=str(list(weights)), reason="weights must not all be zero")
     units = to_minor(amount)
     sign = -1 if units < 0 else 1
     units = abs(units)
-    shares = [units * w / weight_sum for w in exact]
-    parts = [int(share) for share in shares]  # floor: shares are non-negative
+    # floor of each exact share, and what is left of it in units of 1 / weight_sum
+    floors_and_remainders = [divmod(units * w, weight_sum) for w in exact]
+    parts = [part for part, _ in floors_and_remainders]
     leftover = units - sum(parts)
-    by_remainder = sorted(range(len(shares)), key=lambda i: (-(shares[i] - parts[i]), i))
+    by_remainder = sorted(range(len(parts)), key=lambda i: (-floors_and_remainders[i][1], i))
     for index in by_remainder[:leftover]:
         parts[index] += 1
     cur = amount.currency

@@ -222,6 +222,10 @@ class LineQuantity:
     quantity: Decimal
 
 
+# In the order the line declares them; a tuple so the checks run in a fixed order.
+_PROGRESS_FIELDS = ("fulfilled", "back_ordered", "cancelled", "invoiced", "returned", "delivered")
+
+
 @attrs.frozen
 class OrderLine:
     """One line of a quote or an order: commercial terms plus progress quantities.
@@ -259,8 +263,24 @@ class OrderLine:
         object.__setattr__(self, "_net_unit_price", price)
         self._check_progress()
 
+    def _with_progress(self, **progress: Decimal) -> OrderLine:
+        """This line with new progress quantities; only they are validated again.
+
+        The commercial terms (quantity, prices, discounts) are copied together with the net unit
+        price computed from them when the line was built, so moving progress (shipping,
+        invoicing, returns...) does not re-check and re-price what did not change.
+        """
+        unknown = progress.keys() - _PROGRESS_FIELDS
+        if unknown:
+            raise TypeError(f"not progress fields of an order line: {sorted(unknown)}")
+        new = object.__new__(OrderLine)
+        for name in _ORDER_LINE_ATTRIBUTES:
+            object.__setattr__(new, name, progress.get(name, getattr(self, name)))
+        new._check_progress()
+        return new
+
     def _check_progress(self) -> None:
-        for name in ("fulfilled", "back_ordered", "cancelled", "invoiced", "returned", "delivered"):
+        for name in _PROGRESS_FIELDS:
             value = getattr(self, name)
             if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
                 raise InvalidQuantity(
@@ -398,7 +418,7 @@ def _ship(line: OrderLine, amount: Decimal) -> OrderLine:
     fulfilled = _EXACT.add(line.fulfilled, amount)
     still_open = _EXACT.subtract(line.effective_quantity, fulfilled)
     # a shipment draws on stock at hand first; only what it ships beyond that clears back-orders
-    return attrs.evolve(line, fulfilled=fulfilled, back_ordered=min(line.back_ordered, still_open))
+    return line._with_progress(fulfilled=fulfilled, back_ordered=min(line.back_ordered, still_open))
 
 
 def check_lines(document_id: str, lines: tuple[OrderLine, ...]) -> Currency:
@@ -414,6 +434,9 @@ def check_lines(document_id: str, lines: tuple[OrderLine, ...]) -> Currency:
         if line.currency != currency:
             raise CurrencyMismatch(expected=currency.code, actual=line.currency.code)
     return currency
+
+
+_ORDER_LINE_ATTRIBUTES = tuple(field.name for field in attrs.fields(OrderLine))
 
 
 @attrs.frozen
@@ -985,7 +1008,7 @@ class Order:
                 requested=_fmt(amount),
                 available=_fmt(available),
             )
-        changed = attrs.evolve(line, back_ordered=_EXACT.add(line.back_ordered, amount))
+        changed = line._with_progress(back_ordered=_EXACT.add(line.back_ordered, amount))
         order = attrs.evolve(self, lines=self._replace(changed))
         return Changed(order, (LineBackOrdered(self.order_id, line_id, amount, on),))
 
@@ -1009,8 +1032,7 @@ class Order:
                 available=_fmt(line.cancellable_quantity),
             )
         still_open = _EXACT.subtract(line.open_quantity, amount)
-        changed = attrs.evolve(
-            line,
+        changed = line._with_progress(
             cancelled=_EXACT.add(line.cancelled, amount),
             back_ordered=min(line.back_ordered, still_open),
         )
@@ -1071,7 +1093,7 @@ class Order:
                 )
         received = dict(parsed)
         lines = tuple(
-            attrs.evolve(line, delivered=_EXACT.add(line.delivered, received[line.line_id]))
+            line._with_progress(delivered=_EXACT.add(line.delivered, received[line.line_id]))
             if line.line_id in received
             else line
             for line in self.lines
@@ -1147,7 +1169,7 @@ class Order:
         parsed = self.check_invoiceable(quantities)
         billed = {item.line_id: item.quantity for item in parsed}
         lines = tuple(
-            attrs.evolve(line, invoiced=_EXACT.add(line.invoiced, billed[line.line_id]))
+            line._with_progress(invoiced=_EXACT.add(line.invoiced, billed[line.line_id]))
             if line.line_id in billed
             else line
             for line in self.lines
@@ -1176,7 +1198,7 @@ class Order:
                 )
         back = dict(parsed)
         lines = tuple(
-            attrs.evolve(line, returned=_EXACT.add(line.returned, back[line.line_id]))
+            line._with_progress(returned=_EXACT.add(line.returned, back[line.line_id]))
             if line.line_id in back
             else line
             for line in self.lines
@@ -1201,7 +1223,7 @@ class Order:
                     available=_fmt(line.cancellable_quantity),
                 )
         lines = tuple(
-            attrs.evolve(line, cancelled=line.quantity, back_ordered=_ZERO) for line in self.lines
+            line._with_progress(cancelled=line.quantity, back_ordered=_ZERO) for line in self.lines
         )
         order = attrs.evolve(self, lines=lines, status=status)
         return Changed(order, (OrderCancelled(self.order_id, reason, on),))

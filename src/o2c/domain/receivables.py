@@ -12,6 +12,7 @@ the open amount of every instalment stays between zero and its amount.
 
 from __future__ import annotations
 
+import decimal
 import enum
 from collections.abc import Iterable
 from datetime import date
@@ -20,9 +21,12 @@ from decimal import Decimal
 import attrs
 
 from o2c.domain.errors import CurrencyMismatch, InvalidAmount, InvalidInput, OverAllocation
-from o2c.domain.money import Money, is_exact, total
+from o2c.domain.money import Money, decimals_of, is_exact, total
 
 __all__ = ["DiscountOffer", "Instalment", "ItemKind", "OpenItem", "open_total"]
+
+# Converting exact amounts to minor units and back must never round: it traps instead.
+_MINOR_CONTEXT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
 
 
 class ItemKind(enum.Enum):
@@ -58,6 +62,20 @@ class Instalment:
     def unpaid(cls, due_date: date, amount: Money) -> Instalment:
         """A new instalment with everything still open."""
         return cls(due_date, amount, amount)
+
+    def _with_open_minor(self, open_minor: int, places: int) -> Instalment:
+        """This instalment with ``open_minor`` minor units open, without re-validating.
+
+        Only for callers in this module that keep ``0 <= open_minor <=`` the amount: the amount,
+        currency and due date were validated when this instalment was built, and an integer number
+        of minor units is exact by construction.
+        """
+        new = object.__new__(Instalment)
+        value = Decimal(open_minor).scaleb(-places, _MINOR_CONTEXT)
+        object.__setattr__(new, "due_date", self.due_date)
+        object.__setattr__(new, "amount", self.amount)
+        object.__setattr__(new, "open", Money(value, self.open.currency))
+        return new
 
 
 @attrs.frozen
@@ -179,16 +197,31 @@ class OpenItem:
         remaining = self._check_amount(amount).amount
         if remaining > self.open.amount:
             raise OverAllocation(item_id=self.item_id, open=str(self.open), requested=str(amount))
+        places = decimals_of(self.currency)
+        return self._apply_minor(int(remaining.scaleb(places, _MINOR_CONTEXT)), places)
+
+    def _apply_minor(self, units: int, places: int) -> OpenItem:
+        """Reduce the open amount by ``units`` minor units (``places`` decimals), oldest first.
+
+        The one implementation of applying money to an item, shared by :meth:`apply` and cash
+        application's index. The caller guarantees ``0 < units <=`` the open amount; nothing else
+        changes, so neither the instalments nor the item are validated again.
+        """
+        remaining = units
         parts: list[Instalment] = []
         for part in self.instalments:
-            take = min(remaining, part.open.amount)
+            if remaining == 0:
+                parts.append(part)
+                continue
+            part_open = int(part.open.amount.scaleb(places, _MINOR_CONTEXT))
+            take = min(remaining, part_open)
             remaining -= take
-            parts.append(
-                part
-                if take == 0
-                else attrs.evolve(part, open=part.open - Money(take, part.open.currency))
-            )
-        return attrs.evolve(self, instalments=tuple(parts))
+            parts.append(part._with_open_minor(part_open - take, places) if take else part)
+        new = object.__new__(OpenItem)
+        for field in _OPEN_ITEM_FIELDS:
+            object.__setattr__(new, field, getattr(self, field))
+        object.__setattr__(new, "instalments", tuple(parts))
+        return new
 
     def reopen(self, amount: Money) -> OpenItem:
         """Give back ``amount`` to the open amount, newest instalment first (a reversed payment)."""
@@ -215,6 +248,9 @@ class OpenItem:
                 value=str(amount), reason="must be positive and exact in its currency"
             )
         return amount
+
+
+_OPEN_ITEM_FIELDS = tuple(field.name for field in attrs.fields(OpenItem))
 
 
 def open_total(items: Iterable[OpenItem], currency: str) -> Money:
