@@ -63,6 +63,7 @@ from o2c.domain.errors import (
     EmptyOrder,
     InvalidInput,
     InvalidQuantity,
+    OrderQuantityExceeded,
     OverBackOrder,
     OverCancellation,
     OverDelivery,
@@ -1049,16 +1050,7 @@ class Order:
         that clears the back-order.
         """
         self._next(_T.FULFIL_PARTIALLY, on)
-        parsed = self._parse(quantities)
-        for line_id, amount in parsed:
-            line = self.line(line_id)
-            if amount > line.open_quantity:
-                raise OverFulfilment(
-                    order_id=self.order_id,
-                    line_id=line_id,
-                    requested=_fmt(amount),
-                    available=_fmt(line.open_quantity),
-                )
+        parsed = self._parse_within(quantities, lambda line: line.open_quantity, OverFulfilment)
         shipped = dict(parsed)
         lines = tuple(
             _ship(line, shipped[line.line_id]) if line.line_id in shipped else line
@@ -1081,16 +1073,9 @@ class Order:
         shows the progress, and :class:`OrderDelivered` follows the delivery that completes it.
         """
         self._next(_T.RECORD_DELIVERY, on)
-        parsed = self._parse(quantities)
-        for line_id, amount in parsed:
-            available = self.line(line_id).deliverable_quantity
-            if amount > available:
-                raise OverDelivery(
-                    order_id=self.order_id,
-                    line_id=line_id,
-                    requested=_fmt(amount),
-                    available=_fmt(available),
-                )
+        parsed = self._parse_within(
+            quantities, lambda line: line.deliverable_quantity, OverDelivery
+        )
         received = dict(parsed)
         lines = tuple(
             line._with_progress(delivered=_EXACT.add(line.delivered, received[line.line_id]))
@@ -1144,16 +1129,9 @@ class Order:
         ``policy`` is as for :meth:`invoiceable_quantities`.
         """
         rule = self._policy(policy)
-        parsed = self._parse(quantities)
-        for line_id, amount in parsed:
-            available = self.line(line_id).invoiceable_quantity(rule)
-            if amount > available:
-                raise OverInvoicing(
-                    order_id=self.order_id,
-                    line_id=line_id,
-                    requested=_fmt(amount),
-                    available=_fmt(available),
-                )
+        parsed = self._parse_within(
+            quantities, lambda line: line.invoiceable_quantity(rule), OverInvoicing
+        )
         return tuple(LineQuantity(line_id, amount) for line_id, amount in parsed)
 
     def record_invoice(
@@ -1186,16 +1164,7 @@ class Order:
     ) -> Changed[Order]:
         """Record goods sent back (an RMA); refuses more than shipped and not yet returned."""
         self._next(_T.RECORD_RETURN, on)
-        parsed = self._parse(quantities)
-        for line_id, amount in parsed:
-            line = self.line(line_id)
-            if amount > line.returnable_quantity:
-                raise OverReturn(
-                    order_id=self.order_id,
-                    line_id=line_id,
-                    requested=_fmt(amount),
-                    available=_fmt(line.returnable_quantity),
-                )
+        parsed = self._parse_within(quantities, lambda line: line.returnable_quantity, OverReturn)
         back = dict(parsed)
         lines = tuple(
             line._with_progress(returned=_EXACT.add(line.returned, back[line.line_id]))
@@ -1247,6 +1216,25 @@ class Order:
 
     def _replace(self, changed: OrderLine) -> tuple[OrderLine, ...]:
         return tuple(changed if li.line_id == changed.line_id else li for li in self.lines)
+
+    def _parse_within(
+        self,
+        quantities: Mapping[str, QuantityLike],
+        available: Callable[[OrderLine], Decimal],
+        refusal: type[OrderQuantityExceeded],
+    ) -> tuple[tuple[str, Decimal], ...]:
+        """The parsed quantities, or ``refusal`` for the first that exceeds what its line allows."""
+        parsed = self._parse(quantities)
+        for line_id, amount in parsed:
+            allowed = available(self.line(line_id))
+            if amount > allowed:
+                raise refusal(
+                    order_id=self.order_id,
+                    line_id=line_id,
+                    requested=_fmt(amount),
+                    available=_fmt(allowed),
+                )
+        return parsed
 
     def _parse(self, quantities: Mapping[str, QuantityLike]) -> tuple[tuple[str, Decimal], ...]:
         if not quantities:
