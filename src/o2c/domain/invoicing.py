@@ -748,8 +748,35 @@ def _zero_of_document(document: Invoice) -> Money:
     return zero(document.currency)
 
 
+class _PricedDocument:
+    """What invoices and credit notes read alike from their :class:`DocumentAmounts`."""
+
+    __slots__ = ()
+    amounts: DocumentAmounts
+
+    @property
+    def lines(self) -> tuple[InvoiceLine, ...]:
+        """The priced lines."""
+        return self.amounts.lines
+
+    @property
+    def tax_lines(self) -> tuple[TaxLine, ...]:
+        """One tax line per tax category."""
+        return self.amounts.tax_lines
+
+    @property
+    def totals(self) -> Totals:
+        """Net, tax and gross."""
+        return self.amounts.totals
+
+    @property
+    def gross(self) -> Money:
+        """The gross total."""
+        return self.amounts.totals.gross
+
+
 @attrs.frozen
-class Invoice:
+class Invoice(_PricedDocument):
     """An invoice: a draft that can be edited, then an issued, immutable, numbered document.
 
     Build drafts with :meth:`draft` (or :meth:`revise`); the constructor is for storage adapters.
@@ -926,11 +953,6 @@ class Invoice:
     def _items(self) -> tuple[InvoiceableLine, ...]:
         return tuple(line.item for line in self.amounts.lines)
 
-    @property
-    def lines(self) -> tuple[InvoiceLine, ...]:
-        """The priced lines."""
-        return self.amounts.lines
-
     def quantities_by_order_line(self, order_id: str | None = None) -> dict[str, Decimal]:
         """The quantities this invoice bills, summed per order line id, for one order.
 
@@ -954,21 +976,6 @@ class Invoice:
             if item.order_id and item.order_id == order_id:
                 billed[item.order_line_id] = billed.get(item.order_line_id, _ZERO) + item.quantity
         return billed
-
-    @property
-    def tax_lines(self) -> tuple[TaxLine, ...]:
-        """One tax line per tax category."""
-        return self.amounts.tax_lines
-
-    @property
-    def totals(self) -> Totals:
-        """Net, tax and gross."""
-        return self.amounts.totals
-
-    @property
-    def gross(self) -> Money:
-        """The gross total."""
-        return self.amounts.totals.gross
 
     @property
     def open(self) -> Money:
@@ -1489,7 +1496,7 @@ def _check_creditable(
 
 
 @attrs.frozen
-class CreditNote:
+class CreditNote(_PricedDocument):
     """A credit note against an issued invoice: its own number, date, lines, tax lines, totals.
 
     Build with :meth:`full`, :meth:`for_lines` or :meth:`for_amount`, which check it against what
@@ -1509,26 +1516,6 @@ class CreditNote:
     """Per invoice line, the quantity this note returns (zeros for a credit by amount)."""
     prices: PriceBasis = PriceBasis.TAX_EXCLUSIVE
     tax_rounding: TaxRounding = TaxRounding.PER_DOCUMENT
-
-    @property
-    def lines(self) -> tuple[InvoiceLine, ...]:
-        """The credited lines."""
-        return self.amounts.lines
-
-    @property
-    def tax_lines(self) -> tuple[TaxLine, ...]:
-        """One tax line per credited tax category."""
-        return self.amounts.tax_lines
-
-    @property
-    def totals(self) -> Totals:
-        """Net, tax and gross credited."""
-        return self.amounts.totals
-
-    @property
-    def gross(self) -> Money:
-        """The gross credited."""
-        return self.amounts.totals.gross
 
     @classmethod
     def full(cls, invoice: Invoice, number: str, on: date, reason: str) -> CreditNote:

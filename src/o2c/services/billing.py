@@ -8,9 +8,10 @@ customer's payment terms and the business calendar. A refused invoice hands its 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+from o2c.domain.events import Changed
 from o2c.domain.invoicing import CreditNote, CreditNoteIssued, Invoice, WriteOffKind
 from o2c.domain.money import Money
 from o2c.domain.orders import QuantityLike
@@ -116,34 +117,24 @@ class BillingService:
         self, invoice_number: str, *, reason: str, idempotency_key: str
     ) -> InvoiceUpdate:
         """The customer disputes an invoice; dunning pauses until the dispute is resolved."""
-
-        def body(work: Work) -> InvoiceUpdate:
-            invoice = _common.invoice(work.uow, invoice_number)
-            invoice, events = invoice.dispute(work.today, reason)
-            work.record(events)
-            _common.save_invoice(work.uow, invoice_number, invoice)
-            return InvoiceUpdate(invoice_number, invoice.state, invoice.open)
-
-        request = (invoice_number, reason)
-        return self._runtime.execute(
-            "dispute_invoice", idempotency_key, request, InvoiceUpdate, body
+        return self._change_invoice(
+            "dispute_invoice",
+            invoice_number,
+            idempotency_key,
+            (invoice_number, reason),
+            lambda invoice, work: invoice.dispute(work.today, reason),
         )
 
     def resolve_dispute(
         self, invoice_number: str, *, resolution: str, idempotency_key: str
     ) -> InvoiceUpdate:
         """End a dispute (issue a credit note first if the customer was right)."""
-
-        def body(work: Work) -> InvoiceUpdate:
-            invoice = _common.invoice(work.uow, invoice_number)
-            invoice, events = invoice.resolve_dispute(work.today, resolution)
-            work.record(events)
-            _common.save_invoice(work.uow, invoice_number, invoice)
-            return InvoiceUpdate(invoice_number, invoice.state, invoice.open)
-
-        request = (invoice_number, resolution)
-        return self._runtime.execute(
-            "resolve_dispute", idempotency_key, request, InvoiceUpdate, body
+        return self._change_invoice(
+            "resolve_dispute",
+            invoice_number,
+            idempotency_key,
+            (invoice_number, resolution),
+            lambda invoice, work: invoice.resolve_dispute(work.today, resolution),
         )
 
     def write_off_bad_debt(
@@ -155,19 +146,33 @@ class BillingService:
         idempotency_key: str,
     ) -> InvoiceUpdate:
         """Write off (part of) an invoice as bad debt; the whole rest by default."""
+        return self._change_invoice(
+            "write_off_bad_debt",
+            invoice_number,
+            idempotency_key,
+            (invoice_number, reason, amount),
+            lambda invoice, work: invoice.record_write_off(
+                amount if amount is not None else invoice.open,
+                work.today,
+                reason,
+                WriteOffKind.BAD_DEBT,
+            ),
+        )
+
+    def _change_invoice(
+        self,
+        command: str,
+        invoice_number: str,
+        idempotency_key: str,
+        request: object,
+        step: Callable[[Invoice, Work], Changed[Invoice]],
+    ) -> InvoiceUpdate:
+        """Run one domain step on an issued invoice as a command of its own."""
 
         def body(work: Work) -> InvoiceUpdate:
-            uow = work.uow
-            invoice = _common.invoice(uow, invoice_number)
-            written = amount if amount is not None else invoice.open
-            invoice, events = invoice.record_write_off(
-                written, work.today, reason, WriteOffKind.BAD_DEBT
-            )
+            invoice, events = step(_common.invoice(work.uow, invoice_number), work)
             work.record(events)
-            _common.save_invoice(uow, invoice_number, invoice)
+            _common.save_invoice(work.uow, invoice_number, invoice)
             return InvoiceUpdate(invoice_number, invoice.state, invoice.open)
 
-        request = (invoice_number, reason, amount)
-        return self._runtime.execute(
-            "write_off_bad_debt", idempotency_key, request, InvoiceUpdate, body
-        )
+        return self._runtime.execute(command, idempotency_key, request, InvoiceUpdate, body)
