@@ -209,7 +209,7 @@ assert [a.write_off for a in late.allocations] == [eur("0.50")]
 print("\n== Delta pays nothing: dunning over the following months")
 for days in (19, 14, 15):
     clock.advance(days=days)
-    run = services.collections.run_dunning(idempotency_key=f"dunning-{clock.today()}")
+    run = services.dunning.run_dunning(idempotency_key=f"dunning-{clock.today()}")
     sent = [n.split(":L")[-1] for n in run.notices]
     print(
         f"   {clock.today()}: notices at level {', '.join(sent) or '-'};"

@@ -7,16 +7,11 @@ Plugins mark their hook implementations with :data:`hookimpl`.
 
 from __future__ import annotations
 
-import pluggy
-
 __all__ = ["App", "Config", "ConfigError", "Plugins", "__version__", "bootstrap", "hookimpl"]
 
 __version__ = "0.1.0.dev0"
 
-hookimpl = pluggy.HookimplMarker("o2c")
-"""Marks a plugin's hook implementations: ``@o2c.hookimpl def o2c_register_adapters(...)``."""
-
-# Imported after the marker on purpose: the built-in plugin uses ``o2c.hookimpl`` while these load.
-from o2c.bootstrap import App, bootstrap  # noqa: E402
-from o2c.config import Config, ConfigError  # noqa: E402
-from o2c.plugins import Plugins  # noqa: E402
+from o2c.bootstrap import App, bootstrap
+from o2c.config import Config, ConfigError
+from o2c.plugins import Plugins
+from o2c.ports.hookspecs import hookimpl

@@ -79,11 +79,11 @@ def test_the_whole_cycle_from_order_to_cash_keeps_the_ledger_in_step(world: Worl
     s.orders.ship_order("SO-3", PARCEL, idempotency_key=world.key())
     third = s.billing.invoice_order("SO-3", idempotency_key=world.key())
     world.clock.advance(days=55)
-    dunned = s.collections.run_dunning(idempotency_key=world.key())
+    dunned = s.dunning.run_dunning(idempotency_key=world.key())
     assert dunned.held == ("C-1",)
     assert dunned.charges == (f"{third.invoice_number}-FEE-L2",)
     assert world.sent("dunning.second") == ["C-1"]
-    again = s.collections.run_dunning(idempotency_key=world.key())
+    again = s.dunning.run_dunning(idempotency_key=world.key())
     assert again.notices == ()
     assert again.charges == ()
     _ledger_agrees(world)

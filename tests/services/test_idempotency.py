@@ -71,7 +71,7 @@ def _on_hold(world: World) -> str:
     world.customer()
     _invoiced(world)
     world.clock.advance(days=60)
-    world.services.collections.run_dunning(idempotency_key=world.key())
+    world.services.dunning.run_dunning(idempotency_key=world.key())
     return "C-1"
 
 
@@ -343,7 +343,7 @@ CASES = (
     Case(
         "run_dunning",
         lambda w: (w.customer(), _invoiced(w), w.clock.advance(days=60))[1],
-        lambda w, n, k, other: w.services.collections.run_dunning(
+        lambda w, n, k, other: w.services.dunning.run_dunning(
             w.today() + timedelta(days=1) if other else None, idempotency_key=k
         ),
     ),
@@ -378,7 +378,7 @@ def test_the_same_key_for_another_request_is_refused(case: Case) -> None:
 def test_every_command_of_the_services_is_covered() -> None:
     world = build_world()
     s = world.services
-    groups = (s.customers, s.orders, s.billing, s.cards, s.cash, s.collections)
+    groups = (s.customers, s.orders, s.billing, s.cards, s.cash, s.dunning)
     commands = {
         name
         for group in groups

@@ -254,10 +254,10 @@ def test_a_failing_dunning_notice_rolls_nothing_back_and_is_resent(world: World)
     _invoiced(world)
     world.clock.advance(days=40)
     world.notifier.fail_next()
-    first = world.services.collections.run_dunning(idempotency_key="dun")
+    first = world.services.dunning.run_dunning(idempotency_key="dun")
     assert first.notices
     assert not world.sent("dunning.first")
-    assert world.services.collections.run_dunning(idempotency_key="dun") == first
+    assert world.services.dunning.run_dunning(idempotency_key="dun") == first
     assert world.sent("dunning.first") == ["C-1"]
 
 

@@ -29,7 +29,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from o2c import hookimpl
 from o2c.adapters.memory.carrier import RateTable, ServiceRate, TableRateCarrier, WeightBand, Zone
 from o2c.adapters.memory.clock import FixedClock, SystemClock
 from o2c.adapters.memory.gateway import SandboxGateway
@@ -42,6 +41,7 @@ from o2c.domain.ledger import ChartOfAccounts
 from o2c.domain.money import parse_money
 from o2c.ports.clock import Clock
 from o2c.ports.errors import AdapterRejected
+from o2c.ports.hookspecs import hookimpl
 from o2c.ports.registry import AdapterRegistry
 
 __all__ = ["o2c_register_adapters", "read_rate_table"]

@@ -502,10 +502,10 @@ def _bank_transfers(story: _Story, invoices: dict[str, InvoiceResult]) -> None:
 def _dunning(story: _Story) -> None:
     story.move_to(date(2026, 12, 7))
     story.step("Dunning runs every Monday over every open item.")
-    collections = story.services.collections
+    dunning = story.services.dunning
     grid = render.table(None, "run", "notices", "charges", "credit holds")
     for _ in range(4):
-        summary = collections.run_dunning(idempotency_key=story.key())
+        summary = dunning.run_dunning(idempotency_key=story.key())
         notices = ", ".join(n.split(":", 1)[1] for n in summary.notices) or "-"
         grid.add_row(
             summary.on.isoformat(),

@@ -531,7 +531,7 @@ class Simulation:
     # -- collections ---------------------------------------------------------------------------
 
     def _dun(self) -> None:
-        summary = self._services.collections.run_dunning(idempotency_key=self._key())
+        summary = self._services.dunning.run_dunning(idempotency_key=self._key())
         self._counts["dunning_notices"] += len(summary.notices)
         self._counts["dunning_charges"] += len(summary.charges)
         self._counts["credit_holds"] += len(summary.held)

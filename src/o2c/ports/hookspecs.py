@@ -13,12 +13,15 @@ import pluggy
 from o2c.domain.events import DomainEvent
 from o2c.ports.registry import AdapterRegistry
 
-__all__ = ["PROJECT"]
+__all__ = ["PROJECT", "hookimpl"]
 
 PROJECT = "o2c"
 """The pluggy project name, the hookimpl marker name and the entry-point group."""
 
 _hookspec = pluggy.HookspecMarker(PROJECT)
+
+hookimpl = pluggy.HookimplMarker(PROJECT)
+"""Marks a plugin's hook implementations: ``@o2c.hookimpl def o2c_register_adapters(...)``."""
 
 
 @_hookspec

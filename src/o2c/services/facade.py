@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from o2c.services._runtime import Runtime
 from o2c.services.billing import BillingService
+from o2c.services.cards import CardService
 from o2c.services.cash import CashService
-from o2c.services.collections import CollectionsService
 from o2c.services.context import Adapters, Settings
 from o2c.services.customers import CustomerService
-from o2c.services.payments import CardPaymentService
-from o2c.services.reports import ReportingService
-from o2c.services.sales import OrderService
+from o2c.services.dunning import DunningService
+from o2c.services.orders import OrderService
+from o2c.services.reports import ReportService
 
 __all__ = ["Services"]
 
@@ -18,7 +18,7 @@ __all__ = ["Services"]
 class Services:
     """The application services over one set of adapters and settings.
 
-    ``customers``, ``orders``, ``billing``, ``cards``, ``cash``, ``collections`` and ``reports``
+    ``customers``, ``orders``, ``billing``, ``cards``, ``cash``, ``dunning`` and ``reports``
     hold the use cases; every command takes an ``idempotency_key`` and runs in one unit of work.
     """
 
@@ -29,10 +29,10 @@ class Services:
         self.customers = CustomerService(self._runtime)
         self.orders = OrderService(self._runtime)
         self.billing = BillingService(self._runtime)
-        self.cards = CardPaymentService(self._runtime)
+        self.cards = CardService(self._runtime)
         self.cash = CashService(self._runtime)
-        self.collections = CollectionsService(self._runtime)
-        self.reports = ReportingService(self._runtime)
+        self.dunning = DunningService(self._runtime)
+        self.reports = ReportService(self._runtime)
 
     def flush_ledger_outbox(self) -> int:
         """Post the journal entries still waiting in the outbox (after a ledger outage).

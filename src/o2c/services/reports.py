@@ -35,7 +35,7 @@ from o2c.ports.persistence import UnitOfWork
 from o2c.services import _common
 from o2c.services._runtime import Runtime
 
-__all__ = ["ReportingService"]
+__all__ = ["ReportService"]
 
 
 def _history(uow: UnitOfWork, currency: str, customer_id: str | None = None) -> list[StatementLine]:
@@ -107,7 +107,7 @@ def _balance(lines: list[StatementLine], upto: date, currency: str) -> Money:
     return Money(amount, currency)
 
 
-class ReportingService:
+class ReportService:
     """Aging, DSO, CEI, statements of account and cash forecasts."""
 
     def __init__(self, runtime: Runtime) -> None:

@@ -16,13 +16,13 @@ from o2c.services import _common
 from o2c.services._runtime import Runtime, Work
 from o2c.services.results import DunningSummary
 
-__all__ = ["BOOK_KEY", "CollectionsService"]
+__all__ = ["BOOK_KEY", "DunningService"]
 
 BOOK_KEY = "default"
 """The key of the dunning book in ``UnitOfWork.dunning``."""
 
 
-class CollectionsService:
+class DunningService:
     """Runs dunning over every open item and acts on what it decides."""
 
     def __init__(self, runtime: Runtime) -> None:

@@ -2,7 +2,7 @@
 
 The flow of a card payment:
 
-1. **Authorise at checkout** (:meth:`CardPaymentService.authorise`): a :class:`Payment` is opened
+1. **Authorise at checkout** (:meth:`CardService.authorise`): a :class:`Payment` is opened
    for the order (its ``reference`` is the order id) and the gateway reserves the amount. A
    decline raises :class:`GatewayDeclined` and records nothing; a lost answer leaves the payment
    ``pending`` until :meth:`resolve_pending` or a webhook tells the outcome.
@@ -66,7 +66,7 @@ from o2c.services.errors import (
 )
 from o2c.services.results import PaymentResult, WebhookResult
 
-__all__ = ["CardPaymentService"]
+__all__ = ["CardService"]
 
 
 def _result(payment: Payment, receipt_id: str | None = None) -> PaymentResult:
@@ -85,7 +85,7 @@ def _count(payment: Payment, kind: OperationKind) -> int:
     return sum(1 for op in payment.operations if op.kind is kind)
 
 
-class CardPaymentService:
+class CardService:
     """Authorises, captures, voids and refunds card payments, and handles gateway webhooks."""
 
     def __init__(self, runtime: Runtime) -> None:
