@@ -36,6 +36,8 @@ from o2c.domain.errors import CurrencyMismatch, ExcessPrecision, InvalidAmount, 
 __all__ = [
     "MAX_INTEGER_DIGITS",
     "UNIT_PRICE_EXTRA_DECIMALS",
+    "CALC",
+    "EXACT",
     "Currency",
     "Money",
     "Rounding",
@@ -44,6 +46,7 @@ __all__ = [
     "decimals_of",
     "ensure_same_currency",
     "from_minor",
+    "from_minor_units",
     "is_exact",
     "money",
     "parse_money",
@@ -52,6 +55,7 @@ __all__ = [
     "require_exact",
     "split_evenly",
     "to_minor",
+    "minor_units",
     "total",
     "unit_price",
     "zero",
@@ -117,6 +121,24 @@ def decimals_of(currency: str | Currency) -> int:
     """Number of decimal places of the currency's minor unit (EUR 2, JPY 0, KWD 3)."""
     return _decimals(currency if isinstance(currency, str) else currency.code)
 
+
+EXACT = decimal.Context(
+    prec=60, traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow]
+)
+"""The one context for arithmetic that must never round (sums, quantities, minor units).
+
+Amounts, prices and quantities are bounded far below 60 digits, so an operation here is exact;
+should one ever have to round, it raises ``decimal.Inexact`` instead of silently losing a cent.
+"""
+
+CALC = decimal.Context(
+    prec=60, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation, decimal.Overflow]
+)
+"""The context for intermediate products and quotients (tax, shares, rates).
+
+Sixty digits keep every intermediate far beyond any amount o2c accepts, so the one rounding that
+matters is the explicit :func:`quantize` to the currency that follows.
+"""
 
 # Wide enough for any real amount; an operation that would still lose digits raises instead.
 _CONTEXT = decimal.Context(prec=60, traps=[decimal.InvalidOperation])
@@ -248,6 +270,20 @@ def from_minor(units: int, currency: str | Currency) -> Money:
     """Build an amount from an integer number of minor units."""
     cur = as_currency(currency)
     return Money(Decimal(units).scaleb(-_decimals(cur.code)), cur)
+
+
+def minor_units(value: Decimal, places: int) -> int:
+    """``value`` as an integer count of units of ``10**-places``; raises if it would round.
+
+    The hot paths of cash application keep ``places`` (:func:`decimals_of`) at hand, so this
+    skips the currency lookup that :func:`to_minor` does.
+    """
+    return int(value.scaleb(places, EXACT))
+
+
+def from_minor_units(units: int, places: int, currency: Currency) -> Money:
+    """``units`` units of ``10**-places`` in ``currency``: the inverse of :func:`minor_units`."""
+    return Money(Decimal(units).scaleb(-places, EXACT), currency)
 
 
 def ensure_same_currency(expected: Currency | str, *amounts: Money) -> Currency:
