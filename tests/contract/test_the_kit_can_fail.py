@@ -252,6 +252,27 @@ def test_a_unit_of_work_that_keeps_uncommitted_work_fails_the_kit() -> None:
         contract.test_committed_numbers_are_gap_free_whatever_rolls_back(leaky)
 
 
+class CommittedOnlyQueries(MemoryUnitOfWork):
+    """Answers the open-item queries from what is committed, blind to its own writes."""
+
+    def __init__(self, store: MemoryStore):
+        super().__init__(store)
+        self.open_items = MemoryStore.unit_of_work(store).open_items
+
+
+def test_a_store_whose_queries_miss_their_own_writes_fails_the_kit() -> None:
+    contract = UnitOfWorkContract()
+
+    def blind() -> Any:
+        store = MemoryStore()
+        return lambda: CommittedOnlyQueries(store)
+
+    with pytest.raises(FAILS):
+        contract.test_named_queries_follow_the_writes_of_the_unit_of_work(blind())
+    with pytest.raises(FAILS):
+        contract.test_named_queries_answer_what_their_definitions_say(blind)
+
+
 class EchoingNotifier:
     """Delivers every send, repeats included."""
 

@@ -30,7 +30,6 @@ from o2c.ports.carriers import CarrierPort, Parcel
 from o2c.ports.inventory import InventoryPort
 from o2c.ports.ledger import LedgerPort
 from o2c.services import Adapters, Services, Settings
-from o2c.services._common import open_items
 
 VAT = TaxCategory.standard("19")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -110,7 +109,7 @@ class World:
 
     def open_total(self) -> Money:
         with self.store.unit_of_work() as uow:
-            return total((item.open for item in open_items(uow)), "EUR")
+            return total((item.open for item in uow.open_items.open()), "EUR")
 
     def receivable_balance(self) -> Money:
         chart = self.ledger.chart

@@ -30,4 +30,4 @@ def test_twenty_cycles_run_through_the_services_and_settle_every_invoice() -> No
         assert len(uow.invoices) == 20
         assert len(uow.receipts) == 20
         assert len(uow.ledger_outbox) == 0
-        assert uow.lookups.find("open-items") is None  # every invoice was paid
+        assert uow.open_items.open() == ()  # every invoice was paid

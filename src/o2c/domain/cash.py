@@ -210,6 +210,8 @@ class Receipt:
     state: ReceiptState = ReceiptState.UNAPPLIED
     applied: Money = attrs.field(default=attrs.Factory(_zero_like, takes_self=True))
     refunded: Money = attrs.field(default=attrs.Factory(_zero_like, takes_self=True))
+    payment_id: str | None = None
+    """The card payment whose money this receipt records; ``None`` for a bank receipt."""
 
     def __attrs_post_init__(self) -> None:
         if not self.receipt_id or not self.source_id:
@@ -644,6 +646,7 @@ class _Run:
             state,
             _money(applied_total, places, currency),
             receipt.refunded,
+            receipt.payment_id,
         )
         # Only the applied amount changed; the rest was validated when the receipt was built.
         if applied_total >= 0 and applied_total + refunded_minor <= amount_minor:

@@ -1,10 +1,17 @@
-"""Persistence ports: repositories, gap-free number sequences and the unit of work.
+"""Persistence ports: repositories with named queries, gap-free number sequences, the unit of work.
 
 Domain values are immutable, so a repository stores and returns whole values by key: loading,
 changing with a domain operation and saving the returned value is the whole protocol. A
 :class:`UnitOfWork` groups every change of one command (the entities, the numbers drawn, the
 idempotency record) so that they become visible together at :meth:`UnitOfWork.commit`, or not at
 all.
+
+Every other way the application finds a value is a **named query**: a typed method of the
+repository (:meth:`InvoiceRepository.of_order`, :meth:`OpenItemQueries.open_of`, ...). The store
+derives what a query filters on from the stored value itself (a SQL store keeps it in indexed
+columns), so no caller keeps secondary keys and no query scans a repository. Queries see the
+values as this unit of work would commit them: its own writes included, removed values excluded.
+Queries that return several values return them in the order the values were first stored.
 """
 
 from __future__ import annotations
@@ -19,13 +26,26 @@ from o2c.domain.customers import Customer
 from o2c.domain.dunning import DunningBook
 from o2c.domain.invoicing import CreditNote, Invoice
 from o2c.domain.ledger import JournalEntry
-from o2c.domain.orders import Order
+from o2c.domain.orders import Order, OrderStatus
 from o2c.domain.payments import Payment
 from o2c.domain.quotes import Quote
 from o2c.domain.receivables import OpenItem
 from o2c.ports.carriers import Shipment
 
-__all__ = ["IdempotencyRecord", "NumberSequence", "Repository", "UnitOfWork"]
+__all__ = [
+    "CustomerRepository",
+    "IdempotencyRecord",
+    "InvoiceRepository",
+    "NumberSequence",
+    "OpenItemQueries",
+    "OrderRepository",
+    "PaymentRepository",
+    "ReceiptRepository",
+    "Repository",
+    "ShipmentRepository",
+    "UnitOfWork",
+    "normalise_account",
+]
 
 T = TypeVar("T")
 
@@ -65,6 +85,112 @@ class Repository(Protocol[T]):
         ...
 
     def __len__(self) -> int: ...
+
+
+def normalise_account(account: str) -> str:
+    """A bank account as stores compare it: no spaces, upper case (``de02 1203 …`` → ``DE021203…``).
+
+    :meth:`CustomerRepository.by_payer_account` matches on this form, as
+    :meth:`~o2c.domain.customers.Customer.pays_from` does.
+    """
+    return account.replace(" ", "").upper()
+
+
+@runtime_checkable
+class CustomerRepository(Repository[Customer], Protocol):
+    """Customers by id, and by the bank accounts they pay from."""
+
+    def by_payer_account(self, account: str) -> tuple[Customer, ...]:
+        """The customers that list ``account`` among their ``payer_accounts``.
+
+        Both sides are compared in :func:`normalise_account` form.
+        """
+        ...
+
+
+@runtime_checkable
+class OrderRepository(Repository[Order], Protocol):
+    """Sales orders by id, by status, and those that still count against credit."""
+
+    def with_status(self, status: OrderStatus) -> tuple[Order, ...]:
+        """Every order in ``status``."""
+        ...
+
+    def awaiting_invoice(self, customer_id: str) -> tuple[Order, ...]:
+        """The customer's orders with something still to invoice (a positive uninvoiced gross).
+
+        Credit exposure counts these besides the open items.
+        """
+        ...
+
+
+@runtime_checkable
+class InvoiceRepository(Repository[Invoice], Protocol):
+    """Invoices by document number, and the issued invoices of an order."""
+
+    def of_order(self, order_id: str) -> tuple[Invoice, ...]:
+        """The issued invoices billing a line of the order, in the order they were issued."""
+        ...
+
+
+@runtime_checkable
+class PaymentRepository(Repository[Payment], Protocol):
+    """Card payments by payment id, by order, and by the gateway's reference."""
+
+    def of_order(self, order_id: str) -> tuple[Payment, ...]:
+        """The payments taken for an order (their ``reference``), in the order they were made."""
+        ...
+
+    def by_gateway_reference(self, reference: str) -> Payment | None:
+        """The payment the gateway knows by ``reference``, or ``None``."""
+        ...
+
+    def awaiting_gateway_reference(self) -> tuple[Payment, ...]:
+        """Pending payments the gateway has not named yet (their authorisation answer was lost)."""
+        ...
+
+
+@runtime_checkable
+class ReceiptRepository(Repository[Receipt], Protocol):
+    """Receipts by receipt id, by the statement line they came from, and by card payment."""
+
+    def by_source(self, source_id: str) -> Receipt | None:
+        """The receipt recorded from statement line or gateway event ``source_id``, or ``None``."""
+        ...
+
+    def of_payment(self, payment_id: str) -> tuple[Receipt, ...]:
+        """The receipts that record money of card payment ``payment_id``, oldest first."""
+        ...
+
+
+@runtime_checkable
+class ShipmentRepository(Repository[Shipment], Protocol):
+    """Booked shipments by shipment id, and the shipments of an order."""
+
+    def of_order(self, order_id: str) -> tuple[Shipment, ...]:
+        """The shipments booked for an order, in the order they were booked."""
+        ...
+
+
+@runtime_checkable
+class OpenItemQueries(Protocol):
+    """The receivables of both kinds, issued invoices and dunning charges, as open items.
+
+    Read-only: an item changes by saving its invoice (``UnitOfWork.invoices``) or its charge
+    (``UnitOfWork.charges``). An invoice that is not issued has no open item.
+    """
+
+    def find(self, item_id: str) -> OpenItem | None:
+        """The open item of issued invoice or charge ``item_id`` (settled or not), or ``None``."""
+        ...
+
+    def open(self) -> tuple[OpenItem, ...]:
+        """Every item not settled yet."""
+        ...
+
+    def open_of(self, customer_id: str, currency: str) -> tuple[OpenItem, ...]:
+        """The customer's items in ``currency`` that are not settled yet."""
+        ...
 
 
 @runtime_checkable
@@ -108,22 +234,24 @@ class UnitOfWork(Protocol):
             uow.commit()
     """
 
-    customers: Repository[Customer]
+    customers: CustomerRepository
     credit_accounts: Repository[CreditAccount]
     quotes: Repository[Quote]
-    orders: Repository[Order]
-    invoices: Repository[Invoice]
+    orders: OrderRepository
+    invoices: InvoiceRepository
     credit_notes: Repository[CreditNote]
     charges: Repository[OpenItem]
     """Dunning fees and interest: open items of kind ``CHARGE``, keyed by item id."""
-    payments: Repository[Payment]
-    receipts: Repository[Receipt]
+    open_items: OpenItemQueries
+    """Issued invoices and charges seen as open items, by customer and currency."""
+    payments: PaymentRepository
+    receipts: ReceiptRepository
     allocations: Repository[tuple[Allocation, ...]]
     """Every allocation made from a receipt, keyed by receipt id, in the order they were made.
 
     A bounced receipt is reversed by reopening exactly what these allocations settled.
     """
-    shipments: Repository[Shipment]
+    shipments: ShipmentRepository
     """Booked shipments by shipment id, so a delivery is recorded on the lines that travelled."""
     dunning: Repository[DunningBook]
     """What dunning remembers between runs, one book per key (``"default"``)."""
@@ -133,13 +261,6 @@ class UnitOfWork(Protocol):
     The ledger is another system, so entries travel through this outbox: stored in the same
     unit of work as the change they record, posted after commit, removed once posted. Entry ids
     are deterministic and posting is idempotent, so a retry never posts twice.
-    """
-    lookups: Repository[tuple[str, ...]]
-    """Secondary keys, so that no command has to scan a whole repository.
-
-    A lookup key (``"open-items:C-1"``, ``"order-invoices:SO-1"``) maps to the keys of the values
-    it finds, in the order they were added. The application keeps them, in the same unit of work
-    as the values they point to, so they are as consistent as those values.
     """
     sequences: NumberSequence
     commands: IdempotencyRecord

@@ -63,9 +63,8 @@ class BillingService:
             work.record(events)
             invoice, events = draft.issue(number, work.today, customer.terms, settings.calendar)
             work.record(events)
-            _common.save_order(uow, order)
-            _common.save_invoice(uow, number, invoice, new=True)
-            _common.add_lookup(uow, f"order-invoices:{order_id}", number)
+            uow.orders.save(order.order_id, order)
+            uow.invoices.add(number, invoice)
             item = invoice.open_item
             assert item is not None  # issued invoices always hold their open item
             return InvoiceResult(number, order_id, invoice.gross, item.due_date)
@@ -102,7 +101,7 @@ class BillingService:
             invoice, events = invoice.apply_credit_note(note)
             work.record(events)
             uow.credit_notes.add(number, note)
-            _common.save_invoice(uow, invoice_number, invoice)
+            uow.invoices.save(invoice_number, invoice)
             issued = next(e for e in events if isinstance(e, CreditNoteIssued))
             return CreditNoteResult(
                 number, invoice_number, note.gross, issued.applied, issued.customer_credit
@@ -172,7 +171,7 @@ class BillingService:
         def body(work: Work) -> InvoiceUpdate:
             invoice, events = step(_common.invoice(work.uow, invoice_number), work)
             work.record(events)
-            _common.save_invoice(work.uow, invoice_number, invoice)
+            work.uow.invoices.save(invoice_number, invoice)
             return InvoiceUpdate(invoice_number, invoice.state, invoice.open)
 
         return self._runtime.execute(command, idempotency_key, request, InvoiceUpdate, body)

@@ -54,7 +54,6 @@ from o2c.ports.gateways import (
     PaymentGatewayPort,
     ResponseStatus,
 )
-from o2c.ports.persistence import UnitOfWork
 from o2c.services import _common
 from o2c.services._runtime import Runtime, Work
 from o2c.services.cash import record_allocations, reverse_allocations
@@ -111,8 +110,7 @@ class CardService:
             uow = work.uow
             order = _common.order(uow, order_id)
             wanted = amount if amount is not None else order.gross_total
-            payments = f"order-payments:{order_id}"
-            payment_id = f"{order_id}-PAY{len(_common.lookup(uow, payments)) + 1}"
+            payment_id = f"{order_id}-PAY{len(uow.payments.of_order(order_id)) + 1}"
             payment, events = Payment.create(
                 payment_id,
                 order.customer_id,
@@ -149,8 +147,7 @@ class CardService:
                     gateway_reference=response.gateway_reference,
                 )
             work.record(events)
-            _save(uow, payment, new=True)
-            _common.add_lookup(uow, payments, payment_id)
+            uow.payments.add(payment.payment_id, payment)
             return _result(payment)
 
         request = (order_id, payment_token, amount)
@@ -180,7 +177,7 @@ class CardService:
                 outcome, at=work.now, idempotency_key=f"{payment_id}:resolve"
             )
             work.record(events)
-            _save(work.uow, payment)
+            work.uow.payments.save(payment.payment_id, payment)
             return _result(payment)
 
         return self._runtime.execute(
@@ -223,7 +220,7 @@ class CardService:
                 wanted, at=work.now, idempotency_key=key, gateway_reference=reference
             )
             work.record(events)
-            _save(uow, payment)
+            uow.payments.save(payment.payment_id, payment)
             receipt = Receipt(
                 f"{payment_id}-C{number}",
                 wanted,
@@ -232,6 +229,7 @@ class CardService:
                 Payer(payment.customer_id),
                 reference=payment.reference,
                 method=PaymentMethod.CARD,
+                payment_id=payment_id,
             )
             _apply_card_money(work, payment, receipt)
             return _result(payment, receipt.receipt_id)
@@ -253,7 +251,7 @@ class CardService:
             self._check(response, payment_id, "void")
             payment, events = payment.void(at=work.now, idempotency_key=key)
             work.record(events)
-            _save(work.uow, payment)
+            work.uow.payments.save(payment.payment_id, payment)
             return _result(payment)
 
         return self._runtime.execute("void_card", idempotency_key, payment_id, PaymentResult, body)
@@ -285,7 +283,7 @@ class CardService:
                 wanted, at=work.now, idempotency_key=key, gateway_reference=reference
             )
             work.record(events)
-            _save(uow, payment)
+            uow.payments.save(payment.payment_id, payment)
             self._take_back(work, payment, wanted)
             return _result(payment)
 
@@ -345,7 +343,7 @@ class CardService:
             payment, events = payment.charge_back(taken, at=notice.at, idempotency_key=key)
             self._take_back(work, payment, taken)
         work.record(events)
-        _save(uow, payment)
+        uow.payments.save(payment.payment_id, payment)
         return True
 
     # -- helpers -------------------------------------------------------------------------------
@@ -357,12 +355,13 @@ class CardService:
         gateway is asked for the outcome of its pending call to find out.
         """
         uow = work.uow
-        for payment_id in _common.lookup(uow, f"gateway-ref:{gateway_reference}"):
-            return _common.payment(uow, payment_id)
-        for payment_id in _common.lookup(uow, _UNRESOLVED):
-            answer = self._gateway.fetch_status(f"{payment_id}:authorise")
+        known = uow.payments.by_gateway_reference(gateway_reference)
+        if known is not None:
+            return known
+        for payment in uow.payments.awaiting_gateway_reference():
+            answer = self._gateway.fetch_status(f"{payment.payment_id}:authorise")
             if answer.gateway_reference == gateway_reference:
-                return _common.payment(uow, payment_id)
+                return payment
         raise UnknownPayment(gateway_reference)
 
     @staticmethod
@@ -381,14 +380,7 @@ class CardService:
         customer credit) ends with the invoice settled and the ledger agreeing.
         """
         uow = work.uow
-        receipts = [
-            found
-            for found in (
-                uow.receipts.find(receipt_id)
-                for receipt_id in _common.lookup(uow, _receipts_of(payment.payment_id))
-            )
-            if found is not None
-        ]
+        receipts = list(uow.receipts.of_payment(payment.payment_id))
         remaining = amount
         for receipt in receipts:
             spare = receipt.unapplied
@@ -419,19 +411,16 @@ class CardService:
                     current.payer,
                     reference=current.reference,
                     method=PaymentMethod.CARD,
+                    payment_id=payment.payment_id,
                 )
                 _apply_card_money(work, payment, replacement)
-
-
-def _receipts_of(payment_id: str) -> str:
-    return f"payment-receipts:{payment_id}"
 
 
 def _open_invoices(work: Work, order_id: str) -> list[Invoice]:
     """The order's invoices with something open, oldest due date first."""
     open_ones = [
         inv
-        for inv in _common.order_invoices(work.uow, order_id)
+        for inv in work.uow.invoices.of_order(order_id)
         if inv.open_item is not None and not inv.open_item.is_settled
     ]
     return sorted(open_ones, key=lambda inv: inv.open_item.due_date if inv.open_item else date.max)
@@ -460,24 +449,4 @@ def _apply_card_money(work: Work, payment: Payment, receipt: Receipt) -> None:
     if not made:
         work.record((ReceiptRecorded.of(receipt),))  # the money arrived all the same
     work.uow.receipts.add(receipt.receipt_id, receipt)
-    _common.add_lookup(work.uow, _receipts_of(payment.payment_id), receipt.receipt_id)
     record_allocations(work, receipt, made)
-
-
-_UNRESOLVED = "payments-unresolved"
-"""The lookup of payments whose authorisation answer was lost before the gateway named them."""
-
-
-def _save(uow: UnitOfWork, payment: Payment, *, new: bool = False) -> None:
-    """Store a payment and keep the gateway-reference lookups in step."""
-    if new:
-        uow.payments.add(payment.payment_id, payment)
-    else:
-        uow.payments.save(payment.payment_id, payment)
-    if payment.gateway_reference:
-        _common.add_lookup(uow, f"gateway-ref:{payment.gateway_reference}", payment.payment_id)
-        _common.remove_lookup(uow, _UNRESOLVED, payment.payment_id)
-    elif payment.status is PaymentStatus.PENDING:
-        _common.add_lookup(uow, _UNRESOLVED, payment.payment_id)
-    else:
-        _common.remove_lookup(uow, _UNRESOLVED, payment.payment_id)

@@ -2,11 +2,12 @@
 
 A batch of receipts (bank statement lines) is applied in one run with the domain's matching
 ladder (:func:`o2c.domain.cash.apply_statement`) over a :class:`~o2c.domain.matching.MatchingIndex`
-of every open invoice and dunning charge. Each allocation is then recorded where the open item
-lives: on the invoice (discount first, then the payment, then a small-difference write-off) or on
-the charge. The allocations are kept per receipt, so a bounced receipt reopens exactly the items it
-paid. A statement line whose source id was imported before is skipped: a re-import applies
-nothing. Settling overdue items releases the credit holds they caused.
+of every open invoice and dunning charge. Each allocation then settles the receivable it names
+(:func:`o2c.domain.settlement.settle`: on an invoice the discount first, then the payment, then a
+small-difference write-off; on a charge all of it). The allocations are kept per receipt, so a
+bounced receipt reopens exactly the items it paid. A statement line whose source id was imported
+before is skipped: a re-import applies nothing. Settling overdue items releases the credit holds
+they caused.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from o2c.domain.cash import (
     apply_statement,
     apply_to_item,
     refund_receipt,
-    reverse_receipt,
 )
 from o2c.domain.matching import PayerDirectory
 from o2c.domain.money import Money
-from o2c.domain.receivables import OpenItem
+from o2c.domain.settlement import open_item_of, reverse_settlements, settle
 from o2c.services import _common
 from o2c.services._runtime import Runtime, Work
 from o2c.services.errors import NothingToApply, UnknownReceipt
@@ -33,19 +33,9 @@ from o2c.services.results import AllocationSummary, ReceiptUpdate, StatementImpo
 __all__ = ["CashService", "record_allocations", "reverse_allocations"]
 
 
-def _item(work: Work, item_id: str) -> OpenItem:
-    """The current open item of an invoice or charge."""
-    found = _common.item(work.uow, item_id)
-    if found is None:
-        return work.uow.charges.get(item_id)  # raises the repository's NotFound
-    return found
-
-
 def record_allocations(work: Work, receipt: Receipt, allocations: Iterable[Allocation]) -> None:
-    """Record what allocations of ``receipt`` settled on the invoices and charges they name.
+    """Settle the invoices and charges that allocations of ``receipt`` name, and keep them.
 
-    An invoice records each allocation with :meth:`~o2c.domain.invoicing.Invoice.record_settlement`
-    (discount, payment, small difference); a charge is settled by what the allocation settled.
     The allocations are appended to the receipt's history, and holds of customers whose items
     were settled are re-checked.
     """
@@ -53,23 +43,12 @@ def record_allocations(work: Work, receipt: Receipt, allocations: Iterable[Alloc
     made = tuple(allocations)
     customers: set[str] = set()
     for allocation in made:
-        invoice = uow.invoices.find(allocation.item_id)
-        if invoice is None or invoice.open_item is None:
-            charge = uow.charges.get(allocation.item_id)
-            _common.save_charge(uow, charge.apply(allocation.settled))
-            customers.add(charge.customer_id)
-            continue
-        invoice, events = invoice.record_settlement(
-            receipt.value_date,
-            receipt.receipt_id,
-            paid=allocation.applied,
-            discount=allocation.discount,
-            write_off=allocation.write_off,
-            write_off_reason=allocation.write_off_reason,
+        settled, events = settle(
+            _common.receivable(uow, allocation.item_id), allocation, on=receipt.value_date
         )
         work.record(events)
-        _common.save_invoice(uow, allocation.item_id, invoice)
-        customers.add(invoice.customer_id)
+        _common.save_receivable(uow, settled)
+        customers.add(settled.customer_id)
     if made:
         earlier = uow.allocations.find(receipt.receipt_id) or ()
         uow.allocations.save(receipt.receipt_id, (*earlier, *made))
@@ -81,34 +60,19 @@ def reverse_allocations(
 ) -> Receipt:
     """Undo a receipt: reopen exactly what its allocations settled, on invoices and charges.
 
-    Each invoice takes back the money, the discount and the small difference of every allocation
-    (``reverse_payment``), so the invoice and the ledger (which posts the receipt's reversal)
-    agree; a charge reopens by what was settled of it. Returns the reversed receipt, saved.
+    Returns the reversed receipt, saved.
     """
     uow = work.uow
-    item_ids = list(dict.fromkeys(a.item_id for a in allocations))
-    reversal = reverse_receipt(
-        receipt, allocations, [_item(work, i) for i in item_ids], on=work.today
+    item_ids = dict.fromkeys(a.item_id for a in allocations)
+    reversal = reverse_settlements(
+        receipt,
+        allocations,
+        [_common.receivable(uow, item_id) for item_id in item_ids],
+        on=work.today,
     )
     work.record(reversal.events)
-    reopened = {item.item_id: item for item in reversal.items}
-    for item_id in item_ids:
-        invoice = uow.invoices.find(item_id)
-        if invoice is None or invoice.open_item is None:
-            _common.save_charge(uow, reopened[item_id])
-            continue
-        for allocation in allocations:
-            if allocation.item_id != item_id or allocation.applied.amount <= 0:
-                continue
-            invoice, events = invoice.reverse_payment(
-                allocation.applied,
-                work.today,
-                receipt.receipt_id,
-                discount=allocation.discount,
-                write_off=allocation.write_off,
-            )
-            work.record(events)
-        _common.save_invoice(uow, item_id, invoice)
+    for reopened in reversal.receivables:
+        _common.save_receivable(uow, reopened)
     uow.receipts.save(receipt.receipt_id, reversal.receipt)
     return reversal.receipt
 
@@ -151,23 +115,21 @@ class CashService:
             reused = tuple(r.receipt_id for r in receipts if r.receipt_id in taken)
             sources = AppliedSources(
                 frozenset(
-                    r.source_id
-                    for r in fresh
-                    if _common.lookup(uow, f"receipt-source:{r.source_id}")
+                    r.source_id for r in fresh if uow.receipts.by_source(r.source_id) is not None
                 )
             )
             accounts: dict[str, str] = {}
             for r in fresh:
                 account = r.payer.account
                 if account:
-                    owners = _common.lookup(uow, f"payer:{account}")
+                    owners = uow.customers.by_payer_account(account)
                     if owners:
-                        accounts[account] = owners[0]
+                        accounts[account] = owners[0].customer_id
             # the directory's converter is typed loosely; it takes any mapping
             payers = PayerDirectory(accounts=accounts)  # type: ignore[arg-type]
             run = apply_statement(
                 fresh,
-                _common.open_items(uow),
+                uow.open_items.open(),
                 on=work.today,
                 sources=sources,
                 config=self._runtime.settings.matching,
@@ -179,7 +141,6 @@ class CashService:
                 by_receipt.setdefault(allocation.receipt_id, []).append(allocation)
             for receipt in run.receipts:
                 uow.receipts.add(receipt.receipt_id, receipt)
-                _common.add_lookup(uow, f"receipt-source:{receipt.source_id}", receipt.receipt_id)
                 record_allocations(work, receipt, by_receipt.get(receipt.receipt_id, ()))
             queued = {entry.receipt_id for entry in run.exceptions}
             return StatementImport(
@@ -214,7 +175,7 @@ class CashService:
         def body(work: Work) -> ReceiptUpdate:
             uow = work.uow
             receipt = self._receipt(work, receipt_id)
-            item = _item(work, item_id)
+            item = open_item_of(_common.receivable(uow, item_id))
             wanted = amount if amount is not None else min(receipt.unapplied, item.open)
             if wanted.amount <= 0:
                 raise NothingToApply(receipt_id, f"nothing of it can go to {item_id}")

@@ -36,8 +36,6 @@ class CustomerService:
             if uow.customers.find(customer.customer_id) is not None:
                 raise CustomerExists(customer.customer_id)
             uow.customers.add(customer.customer_id, customer)
-            for payer_account in sorted(customer.payer_accounts):
-                _common.add_lookup(uow, f"payer:{payer_account}", customer.customer_id)
             account = CreditAccount.new(customer.customer_id, customer.currency)
             uow.credit_accounts.save(customer.customer_id, account)
             return CustomerRegistered(customer.customer_id)

@@ -12,7 +12,6 @@ from o2c.domain.dunning import (
     run_dunning,
 )
 from o2c.domain.receivables import OpenItem
-from o2c.services import _common
 from o2c.services._runtime import Runtime, Work
 from o2c.services.results import DunningSummary
 
@@ -44,12 +43,12 @@ class DunningService:
                 return DunningSummary(as_of, (), (), (), ())
             uow = work.uow
             book = uow.dunning.find(BOOK_KEY) or DunningBook()
-            items = _common.open_items(uow)
+            items = uow.open_items.open()
             result = run_dunning(items, book, policy, as_of)
             work.record(result.events)
             uow.dunning.save(BOOK_KEY, result.book)
             for charge in result.charges:
-                _common.save_charge(uow, charge, new=True)
+                uow.charges.add(charge.item_id, charge)
             notices: list[str] = []
             for notice in result.notices:
                 notification_id = (

@@ -109,7 +109,7 @@ class OrderService:
                 account,
                 order_amount=order.gross_total,
                 as_of=work.today,
-                open_items=_common.open_items_of(uow, customer_id, account.currency),
+                open_items=uow.open_items.open_of(customer_id, account.currency),
                 accepted_not_invoiced=_common.accepted_not_invoiced(
                     uow, customer_id, account.currency
                 ),
@@ -146,7 +146,7 @@ class OrderService:
                     order_id=order_id,
                     reason=why,
                 )
-            _common.save_order(uow, order, new=True)
+            uow.orders.add(order.order_id, order)
             return OrderPlacement(
                 order_id,
                 order.status,
@@ -166,7 +166,7 @@ class OrderService:
             order = _common.order(work.uow, order_id)
             order = self._step(work, order.approve(on=work.today))
             order, shortfalls = self._reserve(work, order)
-            _common.save_order(work.uow, order)
+            work.uow.orders.save(order.order_id, order)
             return OrderUpdate(order_id, order.status, shortfalls)
 
         return self._runtime.execute("approve_order", idempotency_key, order_id, OrderUpdate, body)
@@ -185,7 +185,7 @@ class OrderService:
                 order_id=order_id,
                 reason=reason,
             )
-            _common.save_order(work.uow, order)
+            work.uow.orders.save(order.order_id, order)
             return OrderUpdate(order_id, order.status)
 
         request = (order_id, reason)
@@ -207,7 +207,7 @@ class OrderService:
                 account,
                 order_amount=order.gross_total,
                 as_of=work.today,
-                open_items=_common.open_items_of(uow, customer.customer_id, account.currency),
+                open_items=uow.open_items.open_of(customer.customer_id, account.currency),
                 accepted_not_invoiced=_common.accepted_not_invoiced(
                     uow, customer.customer_id, account.currency
                 ),
@@ -225,7 +225,7 @@ class OrderService:
                 order = self._step(work, order.send_to_credit_review(on=work.today, reason=why))
             elif decision.outcome is CreditOutcome.DENY:
                 order = self._step(work, order.cancel(on=work.today, reason=why))
-            _common.save_order(uow, order)
+            uow.orders.save(order.order_id, order)
             return OrderUpdate(order_id, order.status, shortfalls)
 
         return self._runtime.execute("recheck_credit", idempotency_key, order_id, OrderUpdate, body)
@@ -237,7 +237,7 @@ class OrderService:
             order = _common.order(work.uow, order_id)
             order = self._step(work, order.cancel(on=work.today, reason=reason))
             self._release(order)
-            _common.save_order(work.uow, order)
+            work.uow.orders.save(order.order_id, order)
             return OrderUpdate(order_id, order.status)
 
         request = (order_id, reason)
@@ -283,8 +283,7 @@ class OrderService:
                     if line.open_quantity > line.back_ordered
                 }
             )
-            shipments = f"order-shipments:{order_id}"
-            shipment_id = f"{order_id}-SH{len(_common.lookup(uow, shipments)) + 1}"
+            shipment_id = f"{order_id}-SH{len(uow.shipments.of_order(order_id)) + 1}"
             # Everything that can refuse the shipment is checked before the carrier is booked
             # and before any stock leaves: the domain first, then what inventory holds.
             order = self._step(work, order.fulfil(wanted, on=work.today, shipment_id=shipment_id))
@@ -302,8 +301,7 @@ class OrderService:
             uow.shipments.add(
                 shipment_id, Shipment(shipment_id, order_id, lines, booking, work.today)
             )
-            _common.add_lookup(uow, shipments, shipment_id)
-            _common.save_order(uow, order)
+            uow.orders.save(order.order_id, order)
             # Stock is committed last: it is the one step no port can undo.
             self._commit_stock(order_id, wanted, booking.tracking_number)
             return ShipmentResult(
@@ -336,7 +334,7 @@ class OrderService:
             order = self._step(
                 work, order.record_delivery(delivered, on=on, shipment_id=shipment_id)
             )
-            _common.save_order(uow, order)
+            uow.orders.save(order.order_id, order)
             uow.shipments.save(shipment_id, attrs.evolve(shipment, delivered_on=on))
             return DeliveryResult(shipment_id, event.status, True)
 
@@ -450,7 +448,7 @@ class OrderService:
 
     def _require_prepayment(self, work: Work, order: Order) -> None:
         """A cash-in-advance order ships once what its invoices ask in advance is settled."""
-        invoices = _common.order_invoices(work.uow, order.order_id)
+        invoices = work.uow.invoices.of_order(order.order_id)
         if not invoices:
             raise ShipmentAwaitsPayment(order.order_id, str(order.gross_total))
         owed = total((invoice.due_on_issue for invoice in invoices), order.currency.code)

@@ -119,7 +119,7 @@ class ReportService:
     def aging(self, as_of: date | None = None) -> AgingReport:
         """The open items aged per customer and currency (default: as of today)."""
         day = as_of or self._today()
-        return self._runtime.query(lambda uow: aging_report(_common.open_items(uow), day))
+        return self._runtime.query(lambda uow: aging_report(uow.open_items.open(), day))
 
     def cash_forecast(
         self, as_of: date | None = None, grouping: ForecastGrouping = ForecastGrouping.MONTH
@@ -127,7 +127,7 @@ class ReportService:
         """Expected collections from the open instalments' due dates."""
         day = as_of or self._today()
         return self._runtime.query(
-            lambda uow: cash_forecast(_common.open_items(uow), day, grouping=grouping)
+            lambda uow: cash_forecast(uow.open_items.open(), day, grouping=grouping)
         )
 
     def credit_sales(self, period: Period, currency: str) -> Money:
@@ -174,7 +174,7 @@ class ReportService:
             ]
             opening = _balance([ln for ln in history if ln.on < period.start], period.end, currency)
             ending = _balance(history, period.end, currency)
-            items = [i for i in _common.open_items(uow) if i.currency == currency]
+            items = [i for i in uow.open_items.open() if i.currency == currency]
             current = total(
                 (
                     part.open
@@ -205,7 +205,7 @@ class ReportService:
                 period,
                 currency,
                 _history(uow, currency, customer_id),
-                _common.open_items_of(uow, customer_id, currency),
+                uow.open_items.open_of(customer_id, currency),
             )
 
         return self._runtime.query(read)

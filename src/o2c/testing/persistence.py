@@ -9,8 +9,9 @@ successive commands of one application would.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
-from typing import Any
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, TypeGuard, TypeVar
 
 import attrs
 import pytest
@@ -18,14 +19,27 @@ from hypothesis import strategies as st
 
 from o2c.domain.cash import Payer, Receipt
 from o2c.domain.customers import Customer
+from o2c.domain.invoicing import Invoice, InvoiceableLine
 from o2c.domain.ledger import JournalEntry, Posting, Side
-from o2c.domain.money import money
+from o2c.domain.money import money, unit_price
+from o2c.domain.orders import LineQuantity, Order, OrderLine, OrderStatus
+from o2c.domain.payments import OperationKind, Payment, PaymentStatus
 from o2c.domain.receivables import Instalment, ItemKind, OpenItem
+from o2c.domain.tax import TaxCategory
+from o2c.domain.terms import PaymentTerms
+from o2c.ports.carriers import Booking, Shipment
 from o2c.ports.errors import DuplicateRequest, NotFound
-from o2c.ports.persistence import Repository, UnitOfWork
+from o2c.ports.persistence import Repository, UnitOfWork, normalise_account
 from o2c.testing._kit import Contract, override_me, requires, run_property
 
-__all__ = ["UnitOfWorkCapabilities", "UnitOfWorkContract", "UnitOfWorkFactory"]
+__all__ = [
+    "UnitOfWorkCapabilities",
+    "UnitOfWorkContract",
+    "UnitOfWorkFactory",
+    "check_named_queries",
+]
+
+T = TypeVar("T")
 
 UnitOfWorkFactory = Callable[[], Callable[[], UnitOfWork]]
 """Sets up fresh storage and returns the factory of units of work over it."""
@@ -73,6 +87,199 @@ SAMPLES: dict[str, Callable[[str, str], Any]] = {
     "customers": _customer,
 }
 """Repositories the contract exercises, with a builder of distinct values for each."""
+
+
+# --- named queries --------------------------------------------------------------------------
+#
+# What each named query means, written as a filter over ``values()``: a store must answer exactly
+# this (in the order ``values()`` lists the values), however it indexes.
+
+_STARTED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+_ORDERS = ("SO-1", "SO-2")
+_PEOPLE = ("C-1", "C-2")
+_ACCOUNTS = ("DE02 1203 0000 0000 2020 51", "de02120300000000202051", "GB33BUKB20201555555555")
+_PAYMENTS = ("P-1", "P-2")
+_SERIES: dict[str, str] = {
+    "customers": "C-",
+    "orders": "SO-",
+    "invoices": "INV-",
+    "charges": "DN-",
+    "payments": "P-",
+    "receipts": "R-",
+    "shipments": "SH-",
+}
+_VARIANTS = 8
+"""How many different values the property may store under one key of each repository."""
+
+
+def _line(order_id: str, line_id: str = "1") -> InvoiceableLine:
+    return InvoiceableLine(
+        order_id=order_id,
+        order_line_id=line_id,
+        product_id=f"P-{line_id}",
+        description="widget",
+        quantity=Decimal(1),
+        unit_price=unit_price("10.00", "EUR"),
+        tax_category=TaxCategory.standard("19"),
+    )
+
+
+def _variant_customer(key: str, n: int) -> Customer:
+    accounts = frozenset(_ACCOUNTS[i] for i in range(len(_ACCOUNTS)) if n >> i & 1)
+    return Customer(
+        key,
+        f"Customer {n}",
+        "EUR",
+        payer_accounts=accounts,  # type: ignore[arg-type]  # typed by its converter
+    )
+
+
+def _variant_order(key: str, n: int) -> Order:
+    line = OrderLine(
+        "1", "P-1", "widget", Decimal(1), unit_price("10.00", "EUR"), TaxCategory.standard("19")
+    )
+    order, _ = Order.create(key, _PEOPLE[n % 2], [line], on=DAY)
+    if n >> 1 & 1:
+        order, _ = order.place(on=DAY)
+        if n >> 2 & 1:
+            order, _ = order.cancel(on=DAY)
+    return order
+
+
+def _variant_invoice(key: str, n: int) -> Invoice:
+    orders = (_ORDERS[:1], _ORDERS[1:], _ORDERS)[n % 3]
+    lines = [_line(order_id, str(i)) for i, order_id in enumerate(orders, start=1)]
+    draft = Invoice.draft(f"D-{key}", _PEOPLE[n // 4 % 2], lines)
+    if n == 3:
+        return draft  # a draft is no receivable: no open item, not an invoice of its orders
+    invoice, _ = draft.issue(key, DAY, PaymentTerms.parse("NET 30"))
+    if n in (5, 6) and invoice.open_item is not None:  # settled in full
+        invoice, _ = invoice.record_settlement(DAY, "R-X", paid=invoice.open_item.open)
+    return invoice
+
+
+def _variant_charge(key: str, n: int) -> OpenItem:
+    currency = ("EUR", "USD")[n >> 1 & 1]
+    amount = money("5.00", currency)
+    item = OpenItem(
+        key, _PEOPLE[n % 2], DAY, (Instalment.unpaid(DAY, amount),), kind=ItemKind.CHARGE
+    )
+    return item.apply(amount) if n >> 2 & 1 else item
+
+
+def _variant_payment(key: str, n: int) -> Payment:
+    amount = money("10.00", "EUR")
+    payment, _ = Payment.create(key, "C-1", _ORDERS[n % 2], amount, at=_STARTED)
+    reference = (None, "G-1", "G-2", None)[n >> 1 & 3]
+    if n >> 1 & 3 == 3:  # the authorisation answer was lost: pending, unnamed
+        payment, _ = payment.mark_pending(
+            OperationKind.AUTHORISE, amount, at=_STARTED, idempotency_key=f"{key}:authorise"
+        )
+    elif reference is not None:
+        payment, _ = payment.authorise(
+            amount, at=_STARTED, idempotency_key=f"{key}:authorise", gateway_reference=reference
+        )
+    return payment
+
+
+def _variant_receipt(key: str, n: int) -> Receipt:
+    paid_by = (None, *_PAYMENTS)[n % 3]
+    return Receipt(
+        key, money("10.00", "EUR"), DAY, f"STMT/{n >> 2 & 1}", Payer("C-1"), payment_id=paid_by
+    )
+
+
+def _variant_shipment(key: str, n: int) -> Shipment:
+    price = money("4.90", "EUR")
+    booking = Booking(key, "carrier", "standard", f"T-{key}", f"L-{key}", price, _STARTED)
+    return Shipment(key, _ORDERS[n % 2], (LineQuantity("1", Decimal(1)),), booking, DAY)
+
+
+VARIANTS: dict[str, Callable[[str, int], Any]] = {
+    "customers": _variant_customer,
+    "orders": _variant_order,
+    "invoices": _variant_invoice,
+    "charges": _variant_charge,
+    "payments": _variant_payment,
+    "receipts": _variant_receipt,
+    "shipments": _variant_shipment,
+}
+"""Builders of values that differ in what the named queries filter on, per repository."""
+
+
+def _first(values: Sequence[T]) -> T | None:
+    return values[0] if values else None
+
+
+def _is_open(item: OpenItem | None) -> TypeGuard[OpenItem]:
+    return item is not None and not item.is_settled
+
+
+def _expected_open(work: UnitOfWork) -> list[OpenItem]:
+    items = [i.open_item for i in work.invoices.values() if _is_open(i.open_item)]
+    return [*items, *(c for c in work.charges.values() if _is_open(c))]
+
+
+def check_named_queries(work: UnitOfWork) -> None:
+    """Assert that every named query of ``work`` answers what its definition over ``values()``
+    does, for every argument the query samples use."""
+    customers = list(work.customers.values())
+    for account in (*_ACCOUNTS, "NO-SUCH-ACCOUNT"):
+        wanted = normalise_account(account)
+        assert work.customers.by_payer_account(account) == tuple(
+            c for c in customers if wanted in {normalise_account(a) for a in c.payer_accounts}
+        ), account
+    orders = list(work.orders.values())
+    for status in OrderStatus:
+        assert work.orders.with_status(status) == tuple(o for o in orders if o.status is status)
+    for person in _PEOPLE:
+        assert work.orders.awaiting_invoice(person) == tuple(
+            o for o in orders if o.customer_id == person and o.uninvoiced_gross.amount > 0
+        )
+    invoices = list(work.invoices.values())
+    payments = list(work.payments.values())
+    shipments = list(work.shipments.values())
+    for order_id in (*_ORDERS, "SO-NONE"):
+        assert work.invoices.of_order(order_id) == tuple(
+            i
+            for i in invoices
+            if i.open_item is not None and any(ln.item.order_id == order_id for ln in i.lines)
+        ), order_id
+        assert work.payments.of_order(order_id) == tuple(
+            p for p in payments if p.reference == order_id
+        )
+        assert work.shipments.of_order(order_id) == tuple(
+            s for s in shipments if s.order_id == order_id
+        )
+    for reference in ("G-1", "G-2", "G-NONE"):
+        assert work.payments.by_gateway_reference(reference) == _first(
+            [p for p in payments if p.gateway_reference == reference]
+        )
+    assert work.payments.awaiting_gateway_reference() == tuple(
+        p for p in payments if p.status is PaymentStatus.PENDING and not p.gateway_reference
+    )
+    receipts = list(work.receipts.values())
+    for source in ("STMT/0", "STMT/1", "STMT/NONE"):
+        assert work.receipts.by_source(source) == _first(
+            [r for r in receipts if r.source_id == source]
+        )
+    for payment_id in (*_PAYMENTS, "P-NONE"):
+        assert work.receipts.of_payment(payment_id) == tuple(
+            r for r in receipts if r.payment_id == payment_id
+        )
+    everything = _expected_open(work)
+    assert work.open_items.open() == tuple(everything)
+    for person in _PEOPLE:
+        for currency in ("EUR", "USD"):
+            assert work.open_items.open_of(person, currency) == tuple(
+                i for i in everything if i.customer_id == person and i.currency == currency
+            )
+    for invoice in invoices:
+        if invoice.number is not None:
+            assert work.open_items.find(invoice.number) == invoice.open_item
+    for charge in work.charges.values():
+        assert work.open_items.find(charge.item_id) == charge
+    assert work.open_items.find("NO-SUCH-ITEM") is None
 
 
 def _repository(uow: UnitOfWork, name: str) -> Repository[Any]:
@@ -320,3 +527,84 @@ class UnitOfWorkContract(Contract):
                 assert numbers == list(range(1, len(numbers) + 1))
 
         run_property(st.lists(unit, max_size=8), check)
+
+    # --- named queries ------------------------------------------------------------------------
+
+    def test_named_queries_follow_the_writes_of_the_unit_of_work(
+        self, uow: Callable[[], UnitOfWork]
+    ) -> None:
+        with uow() as work:
+            draft = _variant_invoice("INV-1", 3)
+            work.invoices.add("INV-1", draft)
+            assert work.invoices.of_order("SO-1") == ()  # a draft bills nothing yet
+            issued = _variant_invoice("INV-1", 0)
+            work.invoices.save("INV-1", issued)
+            assert work.invoices.of_order("SO-1") == (issued,)
+            assert work.open_items.open_of("C-1", "EUR") == (issued.open_item,)
+            work.commit()
+        with uow() as work:
+            assert work.invoices.of_order("SO-1") == (issued,)
+            settled = _variant_invoice("INV-1", 5)  # billing both orders, paid in full
+            work.invoices.save("INV-1", settled)
+            assert work.open_items.open() == ()
+            assert work.invoices.of_order("SO-2") == (settled,)
+            work.rollback()
+            assert work.open_items.open() == (issued.open_item,)
+            assert work.invoices.of_order("SO-2") == ()
+
+    def test_named_queries_list_values_in_the_order_values_does(
+        self, uow: Callable[[], UnitOfWork]
+    ) -> None:
+        """An item that is settled and then reopens keeps its place among the open items."""
+        for variants in ((0, 0), (5, 0), (0, 0)):  # INV-1 open, settled, open again
+            with uow() as work:
+                for number, variant in enumerate(variants, start=1):
+                    key = f"INV-{number}"
+                    work.invoices.save(key, _variant_invoice(key, variant))
+                work.commit()
+        with uow() as work:
+            check_named_queries(work)
+            assert [item.item_id for item in work.open_items.open()] == ["INV-1", "INV-2"]
+            work.invoices.save("INV-1", _variant_invoice("INV-1", 5))
+            work.commit()
+        with uow() as work:  # reopened by a unit of work that has not committed yet
+            work.invoices.save("INV-1", _variant_invoice("INV-1", 0))
+            check_named_queries(work)
+            assert [item.item_id for item in work.open_items.open()] == ["INV-1", "INV-2"]
+
+    def test_named_queries_answer_what_their_definitions_say(
+        self, make_unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        """Saves, removals, commits and rollbacks in any order: after each step, every query
+        answers what its definition over ``values()`` answers, in this unit of work and (after a
+        commit) in a fresh one."""
+        step = st.one_of(
+            st.tuples(
+                st.sampled_from(("save", "remove")),
+                st.sampled_from(sorted(VARIANTS)),
+                st.integers(1, 3),
+                st.integers(0, _VARIANTS - 1),
+            ),
+            st.tuples(st.sampled_from(("commit", "rollback")), st.just(""), st.just(0), st.just(0)),
+        )
+
+        def check(steps: Sequence[tuple[str, str, int, int]]) -> None:
+            factory = make_unit_of_work()
+            with factory() as work:
+                for action, name, number, variant in steps:
+                    if action == "commit":
+                        work.commit()
+                        with factory() as fresh:
+                            check_named_queries(fresh)
+                    elif action == "rollback":
+                        work.rollback()
+                    else:
+                        key = f"{_SERIES[name]}{number}"
+                        store = _repository(work, name)
+                        if action == "save":
+                            store.save(key, VARIANTS[name](key, variant))
+                        else:
+                            store.remove(key)
+                    check_named_queries(work)
+
+        run_property(st.lists(step, max_size=25), check)

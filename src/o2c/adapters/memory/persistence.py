@@ -16,12 +16,18 @@ from, an idempotency key remembered), so no update is lost and no number is draw
 another unit of work *added* first raises ``DuplicateRequest``. A removal leaves no trace (so
 outboxes do not grow the store), hence a value removed meanwhile and saved again here comes back.
 A unit of work itself belongs to one thread at a time.
+
+The named queries of the port are answered from **indexes** the store keeps itself: each
+repository names the index keys a value files under (:data:`_INDEXES`), derived from the value,
+and commit moves every written key between index entries. A query reads the committed entry and
+checks the unit of work's own writes on top, so it costs what it finds plus what this unit of work
+wrote, never the size of the repository.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from types import MappingProxyType, TracebackType
 from typing import Any, Generic, Self, TypeVar
 
@@ -31,18 +37,31 @@ from o2c.domain.customers import Customer
 from o2c.domain.dunning import DunningBook
 from o2c.domain.invoicing import CreditNote, Invoice
 from o2c.domain.ledger import JournalEntry
-from o2c.domain.orders import Order
-from o2c.domain.payments import Payment
+from o2c.domain.orders import Order, OrderStatus
+from o2c.domain.payments import Payment, PaymentStatus
 from o2c.domain.quotes import Quote
 from o2c.domain.receivables import OpenItem
 from o2c.ports.carriers import Shipment
 from o2c.ports.errors import AdapterRejected, AdapterUnavailable, DuplicateRequest, NotFound
-from o2c.ports.persistence import IdempotencyRecord, NumberSequence, Repository
+from o2c.ports.persistence import (
+    CustomerRepository,
+    IdempotencyRecord,
+    InvoiceRepository,
+    NumberSequence,
+    OpenItemQueries,
+    OrderRepository,
+    PaymentRepository,
+    ReceiptRepository,
+    Repository,
+    ShipmentRepository,
+    normalise_account,
+)
 
 __all__ = [
     "REPOSITORIES",
     "MemoryIdempotencyRecord",
     "MemoryNumberSequence",
+    "MemoryOpenItems",
     "MemoryRepository",
     "MemoryStore",
     "MemoryUnitOfWork",
@@ -64,9 +83,57 @@ REPOSITORIES = (
     "shipments",
     "dunning",
     "ledger_outbox",
-    "lookups",
 )
 """The repositories of a unit of work, by attribute name; the store keeps one table each."""
+
+Extract = Callable[[Any], tuple[Hashable, ...]]
+"""The index keys a stored value files under, in one index."""
+
+
+def _open_key(item: OpenItem | None) -> tuple[Hashable, ...]:
+    if item is None or item.is_settled:
+        return ()
+    return (("open",), ("open", item.customer_id, item.currency))
+
+
+def _invoice_orders(invoice: Invoice) -> tuple[Hashable, ...]:
+    if invoice.open_item is None:
+        return ()
+    return tuple(dict.fromkeys(line.item.order_id for line in invoice.lines if line.item.order_id))
+
+
+def _payer_accounts(customer: Customer) -> tuple[Hashable, ...]:
+    return tuple(sorted({normalise_account(account) for account in customer.payer_accounts}))
+
+
+def _awaiting_invoice(order: Order) -> tuple[Hashable, ...]:
+    return (order.customer_id,) if order.uninvoiced_gross.amount > 0 else ()
+
+
+def _unresolved(payment: Payment) -> tuple[Hashable, ...]:
+    pending = payment.status is PaymentStatus.PENDING and not payment.gateway_reference
+    return (True,) if pending else ()
+
+
+_INDEXES: Mapping[str, Mapping[str, Extract]] = MappingProxyType(
+    {
+        "customers": {"payer": _payer_accounts},
+        "orders": {"status": lambda o: (o.status,), "awaiting_invoice": _awaiting_invoice},
+        "invoices": {"open": lambda i: _open_key(i.open_item), "order": _invoice_orders},
+        "charges": {"open": _open_key},
+        "payments": {
+            "order": lambda p: (p.reference,),
+            "gateway_reference": lambda p: (p.gateway_reference,) if p.gateway_reference else (),
+            "unresolved": _unresolved,
+        },
+        "receipts": {
+            "source": lambda r: (r.source_id,),
+            "payment": lambda r: (r.payment_id,) if r.payment_id else (),
+        },
+        "shipments": {"order": lambda s: (s.order_id,)},
+    }
+)
+"""What each repository's named queries filter on, derived from the stored value."""
 
 _MISSING: Any = object()
 _REMOVED: Any = object()
@@ -74,13 +141,51 @@ _REMOVED: Any = object()
 
 
 class _Table:
-    """One repository's committed values, and the commit that last wrote (or removed) each key."""
+    """One repository's committed values, the commit that last wrote (or removed) each key, and
+    its indexes: index name → index key → the keys filed under it, in ``values`` order."""
 
-    __slots__ = ("values", "versions")
+    __slots__ = ("extract", "indexes", "last_position", "positions", "values", "versions")
 
-    def __init__(self) -> None:
+    def __init__(self, extract: Mapping[str, Extract]) -> None:
         self.values: dict[str, Any] = {}
         self.versions: dict[str, int] = {}
+        self.extract = extract
+        self.indexes: dict[str, dict[Hashable, dict[str, None]]] = {name: {} for name in extract}
+        # Where each indexed key stands in ``values``, so index entries keep that order too.
+        self.positions: dict[str, int] = {}
+        self.last_position = 0
+
+    def reindex(self, key: str, old: Any, new: Any) -> None:
+        """File ``key`` under the index keys of ``new`` instead of those of ``old``."""
+        positions = self.positions
+        if new is _REMOVED:
+            positions.pop(key, None)
+        elif key not in positions:
+            self.last_position += 1
+            positions[key] = self.last_position
+        for name, extract in self.extract.items():
+            before = extract(old) if old is not _MISSING else ()
+            after = extract(new) if new is not _REMOVED else ()
+            if before == after:
+                continue
+            index = self.indexes[name]
+            for gone in before:
+                if gone not in after:
+                    filed = index.get(gone)
+                    if filed is not None:
+                        filed.pop(key, None)
+                        if not filed:
+                            del index[gone]
+            for came in after:
+                if came not in before:
+                    filed = index.setdefault(came, {})
+                    if filed and positions[next(reversed(filed))] > positions[key]:
+                        # Filed again after leaving (an item settled, then reopened): rare, so
+                        # the entry is put back in order here and queries never sort.
+                        filed[key] = None
+                        index[came] = dict.fromkeys(sorted(filed, key=positions.__getitem__))
+                    else:
+                        filed[key] = None
 
 
 class MemoryStore:
@@ -92,7 +197,9 @@ class MemoryStore:
 
     def __init__(self, *, name: str = "memory"):
         self.name = name
-        self._tables: dict[str, _Table] = {table: _Table() for table in REPOSITORIES}
+        self._tables: dict[str, _Table] = {
+            table: _Table(_INDEXES.get(table, {})) for table in REPOSITORIES
+        }
         self._sequences: dict[str, int] = {}
         self._commands: dict[str, str] = {}
         self._commits = 0
@@ -189,6 +296,37 @@ class MemoryRepository(Generic[T]):
             if value is not _REMOVED:
                 yield value
 
+    def _query(self, index: str, key: Hashable) -> tuple[T, ...]:
+        """The values filed under ``key`` in ``index``, as this unit of work would commit them,
+        in the order :meth:`values` lists them."""
+        table = self._table
+        filed = table.indexes[index].get(key, {})
+        writes = self._writes
+        if not writes:
+            return tuple(table.values[k] for k in filed)
+        extract = table.extract[index]
+        committed: list[tuple[int, T]] = []
+        for k in filed:
+            value = writes.get(k, _MISSING)
+            if value is _MISSING:
+                committed.append((table.positions[k], table.values[k]))
+            elif value is not _REMOVED and key in extract(value):
+                committed.append((table.positions[k], value))
+        added: list[T] = []
+        refiled = False
+        for k, value in writes.items():
+            if k in filed or value is _REMOVED or key not in extract(value):
+                continue
+            position = table.positions.get(k)
+            if position is None:
+                added.append(value)
+            else:  # committed elsewhere, filed here by this unit of work
+                committed.append((position, value))
+                refiled = True
+        if refiled:
+            committed.sort(key=lambda pair: pair[0])
+        return (*(value for _, value in committed), *added)
+
     def __len__(self) -> int:
         committed = self._table.values
         size = len(committed)
@@ -201,6 +339,114 @@ class MemoryRepository(Generic[T]):
 
     def __repr__(self) -> str:
         return f"MemoryRepository({self._name!r}, {len(self)} values)"
+
+
+class MemoryCustomers(MemoryRepository[Customer]):
+    """Customers, with the bank accounts they pay from indexed."""
+
+    __slots__ = ()
+
+    def by_payer_account(self, account: str) -> tuple[Customer, ...]:
+        """The customers that pay from ``account`` (compared without spaces, upper case)."""
+        return self._query("payer", normalise_account(account))
+
+
+class MemoryOrders(MemoryRepository[Order]):
+    """Orders, indexed by status and by the customer of those still to invoice."""
+
+    __slots__ = ()
+
+    def with_status(self, status: OrderStatus) -> tuple[Order, ...]:
+        """Every order in ``status``."""
+        return self._query("status", status)
+
+    def awaiting_invoice(self, customer_id: str) -> tuple[Order, ...]:
+        """The customer's orders with a positive uninvoiced gross."""
+        return self._query("awaiting_invoice", customer_id)
+
+
+class MemoryInvoices(MemoryRepository[Invoice]):
+    """Invoices, indexed by the orders they bill and (issued, unsettled) as open items."""
+
+    __slots__ = ()
+
+    def of_order(self, order_id: str) -> tuple[Invoice, ...]:
+        """The issued invoices billing a line of ``order_id``, in issue order."""
+        return self._query("order", order_id)
+
+
+class MemoryPayments(MemoryRepository[Payment]):
+    """Card payments, indexed by order, gateway reference and unresolved authorisations."""
+
+    __slots__ = ()
+
+    def of_order(self, order_id: str) -> tuple[Payment, ...]:
+        """The payments taken for ``order_id``."""
+        return self._query("order", order_id)
+
+    def by_gateway_reference(self, reference: str) -> Payment | None:
+        """The payment the gateway knows by ``reference``, or ``None``."""
+        found = self._query("gateway_reference", reference)
+        return found[0] if found else None
+
+    def awaiting_gateway_reference(self) -> tuple[Payment, ...]:
+        """Pending payments without a gateway reference yet."""
+        return self._query("unresolved", True)
+
+
+class MemoryReceipts(MemoryRepository[Receipt]):
+    """Receipts, indexed by source (statement line) and by card payment."""
+
+    __slots__ = ()
+
+    def by_source(self, source_id: str) -> Receipt | None:
+        """The receipt recorded from ``source_id``, or ``None``."""
+        found = self._query("source", source_id)
+        return found[0] if found else None
+
+    def of_payment(self, payment_id: str) -> tuple[Receipt, ...]:
+        """The receipts recording money of card payment ``payment_id``."""
+        return self._query("payment", payment_id)
+
+
+class MemoryShipments(MemoryRepository[Shipment]):
+    """Shipments, indexed by order."""
+
+    __slots__ = ()
+
+    def of_order(self, order_id: str) -> tuple[Shipment, ...]:
+        """The shipments booked for ``order_id``."""
+        return self._query("order", order_id)
+
+
+class MemoryOpenItems:
+    """Issued invoices and charges as open items, answered from both repositories' indexes."""
+
+    __slots__ = ("_charges", "_invoices")
+
+    def __init__(self, invoices: MemoryInvoices, charges: MemoryRepository[OpenItem]):
+        self._invoices = invoices
+        self._charges = charges
+
+    def find(self, item_id: str) -> OpenItem | None:
+        """The open item of invoice or charge ``item_id``, or ``None``."""
+        invoice = self._invoices.find(item_id)
+        if invoice is not None:
+            return invoice.open_item
+        return self._charges.find(item_id)
+
+    def open(self) -> tuple[OpenItem, ...]:
+        """Every unsettled item: invoices first, then charges."""
+        return self._open(("open",))
+
+    def open_of(self, customer_id: str, currency: str) -> tuple[OpenItem, ...]:
+        """The customer's unsettled items in ``currency``."""
+        return self._open(("open", customer_id, currency))
+
+    def _open(self, key: Hashable) -> tuple[OpenItem, ...]:
+        items = [i.open_item for i in self._invoices._query("open", key) if i.open_item]
+        items.extend(self._charges._query("open", key))
+        return tuple(items)
 
 
 class MemoryNumberSequence:
@@ -263,62 +509,47 @@ class MemoryUnitOfWork:
         self.name = name or self._store.name
         tables = self._store._tables
         adapter = self.name
-        self._customers: MemoryRepository[Customer] = MemoryRepository(
-            adapter, "customers", tables["customers"]
-        )
+        self._customers = MemoryCustomers(adapter, "customers", tables["customers"])
         self._credit_accounts: MemoryRepository[CreditAccount] = MemoryRepository(
             adapter, "credit_accounts", tables["credit_accounts"]
         )
         self._quotes: MemoryRepository[Quote] = MemoryRepository(
             adapter, "quotes", tables["quotes"]
         )
-        self._orders: MemoryRepository[Order] = MemoryRepository(
-            adapter, "orders", tables["orders"]
-        )
-        self._invoices: MemoryRepository[Invoice] = MemoryRepository(
-            adapter, "invoices", tables["invoices"]
-        )
+        self._orders = MemoryOrders(adapter, "orders", tables["orders"])
+        self._invoices = MemoryInvoices(adapter, "invoices", tables["invoices"])
         self._credit_notes: MemoryRepository[CreditNote] = MemoryRepository(
             adapter, "credit_notes", tables["credit_notes"]
         )
         self._charges: MemoryRepository[OpenItem] = MemoryRepository(
             adapter, "charges", tables["charges"]
         )
-        self._payments: MemoryRepository[Payment] = MemoryRepository(
-            adapter, "payments", tables["payments"]
-        )
-        self._receipts: MemoryRepository[Receipt] = MemoryRepository(
-            adapter, "receipts", tables["receipts"]
-        )
+        self._payments = MemoryPayments(adapter, "payments", tables["payments"])
+        self._receipts = MemoryReceipts(adapter, "receipts", tables["receipts"])
         self._allocations: MemoryRepository[tuple[Allocation, ...]] = MemoryRepository(
             adapter, "allocations", tables["allocations"]
         )
-        self._shipments: MemoryRepository[Shipment] = MemoryRepository(
-            adapter, "shipments", tables["shipments"]
-        )
+        self._shipments = MemoryShipments(adapter, "shipments", tables["shipments"])
         self._dunning: MemoryRepository[DunningBook] = MemoryRepository(
             adapter, "dunning", tables["dunning"]
         )
         self._ledger_outbox: MemoryRepository[JournalEntry] = MemoryRepository(
             adapter, "ledger_outbox", tables["ledger_outbox"]
         )
-        self._lookups: MemoryRepository[tuple[str, ...]] = MemoryRepository(
-            adapter, "lookups", tables["lookups"]
-        )
-        self.customers: Repository[Customer] = self._customers
+        self.customers: CustomerRepository = self._customers
         self.credit_accounts: Repository[CreditAccount] = self._credit_accounts
         self.quotes: Repository[Quote] = self._quotes
-        self.orders: Repository[Order] = self._orders
-        self.invoices: Repository[Invoice] = self._invoices
+        self.orders: OrderRepository = self._orders
+        self.invoices: InvoiceRepository = self._invoices
         self.credit_notes: Repository[CreditNote] = self._credit_notes
         self.charges: Repository[OpenItem] = self._charges
-        self.payments: Repository[Payment] = self._payments
-        self.receipts: Repository[Receipt] = self._receipts
+        self.open_items: OpenItemQueries = MemoryOpenItems(self._invoices, self._charges)
+        self.payments: PaymentRepository = self._payments
+        self.receipts: ReceiptRepository = self._receipts
         self.allocations: Repository[tuple[Allocation, ...]] = self._allocations
-        self.shipments: Repository[Shipment] = self._shipments
+        self.shipments: ShipmentRepository = self._shipments
         self.dunning: Repository[DunningBook] = self._dunning
         self.ledger_outbox: Repository[JournalEntry] = self._ledger_outbox
-        self.lookups: Repository[tuple[str, ...]] = self._lookups
         self._repositories: tuple[MemoryRepository[Any], ...] = (
             self._customers,
             self._credit_accounts,
@@ -333,7 +564,6 @@ class MemoryUnitOfWork:
             self._shipments,
             self._dunning,
             self._ledger_outbox,
-            self._lookups,
         )
         self._sequences = MemoryNumberSequence(adapter, self._store._sequences)
         self._commands = MemoryIdempotencyRecord(adapter, self._store._commands)
@@ -375,6 +605,9 @@ class MemoryUnitOfWork:
             for repository in dirty:
                 writes = repository._writes
                 table = repository._table
+                if table.extract:
+                    for key, value in writes.items():
+                        table.reindex(key, table.values.get(key, _MISSING), value)
                 if repository._removals:
                     values, versions = table.values, table.versions
                     for key, value in writes.items():
