@@ -1,6 +1,6 @@
 """Rules moved out of the application services into the domain: credit exposure of an order,
 what a cash-in-advance invoice asks before shipping, settling by allocation, dated bad debt,
-what may ship now and whether an order waits for credit."""
+what may ship now, whether an order waits for credit, bringing a credit account to review."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from o2c.domain.credit import CreditAccount, CreditApplied, CreditReviewStarted, CreditStatus
 from o2c.domain.invoicing import Invoice, InvoiceState, WriteOffKind
 from o2c.domain.money import money, unit_price
 from o2c.domain.orders import Order, OrderLine
@@ -150,3 +151,17 @@ def test_an_order_waits_for_credit_only_in_review_or_on_hold() -> None:
     assert reviewed.waits_for_credit
     assert held.waits_for_credit
     assert not approved.waits_for_credit
+
+
+def test_an_account_is_brought_to_review_from_wherever_a_review_can_follow() -> None:
+    new = CreditAccount.new("C-1", "EUR")
+    reviewing, events = new.bring_to_review(DAY)
+    assert reviewing.status is CreditStatus.UNDER_REVIEW
+    assert events == (CreditApplied("C-1", DAY, None), CreditReviewStarted("C-1", DAY))
+    applied, _ = new.apply(DAY)
+    assert applied.bring_to_review(DAY) == (reviewing, (CreditReviewStarted("C-1", DAY),))
+    assert reviewing.bring_to_review(DAY) == (reviewing, ())
+    approved, _ = reviewing.approve(
+        money("100", "EUR"), DAY + timedelta(days=365), "ana", "ok", DAY
+    )
+    assert approved.bring_to_review(DAY) == (approved, ())
