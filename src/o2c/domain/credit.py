@@ -417,6 +417,23 @@ class CreditAccount:
         account = attrs.evolve(self, status=status, changed_on=on)
         return Changed(account, (CreditReviewStarted(self.customer_id, on),))
 
+    def bring_to_review(self, on: date) -> Changed[CreditAccount]:
+        """Put the account before a person, so the history shows that a person decided.
+
+        A customer who never applied (or may apply again) applies now, and an application nobody
+        has picked up is put under review; an account already under review, or in a state no
+        review can follow, is returned as it is (the decision itself refuses what it must).
+        """
+        account = self
+        events: list[DomainEvent] = []
+        if CREDIT_ACCOUNT_LIFECYCLE.can(account.status, CreditTrigger.APPLY):
+            account, applied = account.apply(on)
+            events += applied
+        if CREDIT_ACCOUNT_LIFECYCLE.can(account.status, CreditTrigger.START_REVIEW):
+            account, started = account.start_review(on)
+            events += started
+        return Changed(account, tuple(events))
+
     def approve(
         self, limit: Money, expires_on: date, reviewer: str, reason: str, on: date
     ) -> Changed[CreditAccount]:

@@ -14,8 +14,9 @@ invoicing progress apart:
 * ``returned``: shipped and sent back (an RMA); a credit note follows elsewhere.
 
 Derived from them: ``effective_quantity = quantity - cancelled`` (what will be shipped and billed),
-``open_quantity = effective_quantity - fulfilled`` (still to ship) and ``deliverable_quantity =
-fulfilled - max(delivered, returned)`` (on its way: a return counts against delivered goods first).
+``open_quantity = effective_quantity - fulfilled`` (still to ship), ``shippable_quantity =
+open_quantity - back_ordered`` (may ship now) and ``deliverable_quantity = fulfilled -
+max(delivered, returned)`` (on its way: a return counts against delivered goods first).
 
 The invariants that every line keeps, whatever the sequence of operations:
 ``0 <= fulfilled <= effective_quantity``, ``back_ordered <= open_quantity``,
@@ -342,6 +343,11 @@ class OrderLine:
         return _EXACT.subtract(self.effective_quantity, self.fulfilled)
 
     @property
+    def shippable_quantity(self) -> Decimal:
+        """What may ship now: the open quantity that is not waiting for stock (back-ordered)."""
+        return _EXACT.subtract(self.open_quantity, self.back_ordered)
+
+    @property
     def returnable_quantity(self) -> Decimal:
         """Shipped and not yet returned."""
         return _EXACT.subtract(self.fulfilled, self.returned)
@@ -508,6 +514,8 @@ _CREDIT_ACCEPTED = frozenset(
     }
 )
 """States of an order that credit accepted and that may still be invoiced."""
+
+_WAITING_FOR_CREDIT = frozenset({OrderStatus.CREDIT_REVIEW, OrderStatus.CREDIT_HOLD})
 
 
 class OrderTrigger(enum.Enum):
@@ -796,6 +804,11 @@ class Order:
         return any(r.after_placement for r in self.revisions)
 
     @property
+    def waits_for_credit(self) -> bool:
+        """Whether the order waits for a credit review or on credit hold: nothing may ship."""
+        return self.status in _WAITING_FOR_CREDIT
+
+    @property
     def totals(self) -> OrderTotals:
         """Net, estimated tax and gross of the effective quantities."""
         return estimate_totals(self.lines, self.currency)
@@ -845,6 +858,17 @@ class Order:
             if line.line_id == line_id:
                 return line
         raise UnknownLine(document_id=self.order_id, line_id=line_id)
+
+    def shippable_quantities(self) -> dict[str, Decimal]:
+        """What may ship now, per line id, leaving out lines with nothing shippable.
+
+        A shipment that names no quantities ships this; back-ordered quantities wait for stock.
+        """
+        return {
+            line.line_id: quantity
+            for line in self.lines
+            if (quantity := line.shippable_quantity) > 0
+        }
 
     @property
     def shipping_status(self) -> Progress:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from o2c.domain.credit import CREDIT_ACCOUNT_LIFECYCLE, CreditAccount, CreditTrigger
+from o2c.domain.credit import CreditAccount
 from o2c.domain.customers import Customer
 from o2c.domain.money import Money
 from o2c.services import _common
@@ -131,10 +131,6 @@ class CustomerService:
     def _for_review(work: Work, customer_id: str) -> CreditAccount:
         found = _common.customer(work.uow, customer_id)
         account = _common.credit_account(work.uow, found)
-        if CREDIT_ACCOUNT_LIFECYCLE.can(account.status, CreditTrigger.APPLY):
-            account, events = account.apply(work.today)
-            work.record(events)
-        if CREDIT_ACCOUNT_LIFECYCLE.can(account.status, CreditTrigger.START_REVIEW):
-            account, events = account.start_review(work.today)
-            work.record(events)
+        account, events = account.bring_to_review(work.today)
+        work.record(events)
         return account

@@ -17,15 +17,13 @@ from decimal import Decimal
 
 import attrs
 
-from o2c.domain.credit import CreditContext, CreditOutcome, decide
+from o2c.domain.credit import CreditContext, CreditDecision, decide
 from o2c.domain.events import Changed
-from o2c.domain.money import total
+from o2c.domain.order_credit import apply_credit_decision, invoicing_policy_for, prepayment_awaited
 from o2c.domain.orders import (
-    InvoicingPolicy,
     LineQuantity,
     Order,
     OrderLine,
-    OrderStatus,
     QuantityLike,
     to_quantity,
 )
@@ -52,8 +50,6 @@ from o2c.services.results import (
 )
 
 __all__ = ["OrderService", "reservation_id"]
-
-_WAITING_FOR_CREDIT = (OrderStatus.CREDIT_REVIEW, OrderStatus.CREDIT_HOLD)
 
 
 def reservation_id(order_id: str, line_id: str) -> str:
@@ -91,7 +87,7 @@ class OrderService:
             if uow.orders.find(order_id) is not None:
                 raise OrderExists(order_id)
             prepayment = customer.terms.requires_prepayment
-            policy = InvoicingPolicy.ON_ORDER if prepayment else self._settings.invoicing_policy
+            policy = invoicing_policy_for(customer.terms, self._settings.invoicing_policy)
             order, events = Order.create(
                 order_id,
                 customer_id,
@@ -119,33 +115,7 @@ class OrderService:
             decision, events = decide(context, self._settings.credit_policy)
             work.record(events)
             reasons = tuple(reason.code for reason in decision.reasons)
-            shortfalls: tuple[Shortfall, ...] = ()
-            if decision.outcome is CreditOutcome.APPROVE:
-                order = self._step(work, order.approve(on=work.today))
-                order, shortfalls = self._reserve(work, order)
-            elif decision.outcome is CreditOutcome.REVIEW:
-                why = "; ".join(reason.message for reason in decision.reasons)
-                order = self._step(work, order.send_to_credit_review(on=work.today, reason=why))
-            elif decision.outcome is CreditOutcome.HOLD:
-                why = "; ".join(reason.message for reason in decision.reasons)
-                order = self._step(work, order.put_on_credit_hold(on=work.today, reason=why))
-                work.notify(
-                    f"{order_id}:credit_hold",
-                    customer_id,
-                    "order.payment_needed",
-                    order_id=order_id,
-                    reason=why,
-                )
-            else:
-                why = "; ".join(reason.message for reason in decision.reasons)
-                order = self._step(work, order.cancel(on=work.today, reason=why))
-                work.notify(
-                    f"{order_id}:credit_denied",
-                    customer_id,
-                    "order.credit_denied",
-                    order_id=order_id,
-                    reason=why,
-                )
+            order, shortfalls = self._react_to_credit(work, order, decision)
             uow.orders.add(order.order_id, order)
             return OrderPlacement(
                 order_id,
@@ -192,10 +162,12 @@ class OrderService:
         return self._runtime.execute("reject_order", idempotency_key, request, OrderUpdate, body)
 
     def recheck_credit(self, order_id: str, *, idempotency_key: str) -> OrderUpdate:
-        """Decide credit again for an order on hold (say, after the customer paid).
+        """Decide credit again for an order on hold or in review (say, after the customer paid).
 
-        An approval releases the order and reserves its stock; a review hands it to a person;
-        a hold leaves it where it is.
+        The order reacts as on placement (:data:`~o2c.domain.order_credit.CREDIT_REACTIONS`): an
+        approval releases it and reserves its stock, a review hands it to a person, a hold puts
+        it on hold (an order already held stays held, the customer is not told twice) and a
+        denial cancels it and tells the customer why.
         """
 
         def body(work: Work) -> OrderUpdate:
@@ -216,15 +188,7 @@ class OrderService:
             )
             decision, events = decide(context, self._settings.credit_policy)
             work.record(events)
-            shortfalls: tuple[Shortfall, ...] = ()
-            why = "; ".join(reason.message for reason in decision.reasons)
-            if decision.outcome is CreditOutcome.APPROVE:
-                order = self._step(work, order.approve(on=work.today))
-                order, shortfalls = self._reserve(work, order)
-            elif decision.outcome is CreditOutcome.REVIEW:
-                order = self._step(work, order.send_to_credit_review(on=work.today, reason=why))
-            elif decision.outcome is CreditOutcome.DENY:
-                order = self._step(work, order.cancel(on=work.today, reason=why))
+            order, shortfalls = self._react_to_credit(work, order, decision)
             uow.orders.save(order.order_id, order)
             return OrderUpdate(order_id, order.status, shortfalls)
 
@@ -267,7 +231,7 @@ class OrderService:
         def body(work: Work) -> ShipmentResult:
             uow = work.uow
             order = _common.order(uow, order_id)
-            if order.status in _WAITING_FOR_CREDIT:
+            if order.waits_for_credit:
                 raise CreditBlocked(order_id, order.status.value)
             customer = _common.customer(uow, order.customer_id)
             if customer.terms.requires_prepayment:
@@ -277,11 +241,7 @@ class OrderService:
             wanted = (
                 {line_id: to_quantity(q) for line_id, q in quantities.items()}
                 if quantities is not None
-                else {
-                    line.line_id: line.open_quantity - line.back_ordered
-                    for line in order.lines
-                    if line.open_quantity > line.back_ordered
-                }
+                else order.shippable_quantities()
             )
             shipment_id = f"{order_id}-SH{len(uow.shipments.of_order(order_id)) + 1}"
             # Everything that can refuse the shipment is checked before the carrier is booked
@@ -358,12 +318,32 @@ class OrderService:
         work.record(events)
         return order
 
+    def _react_to_credit(
+        self, work: Work, order: Order, decision: CreditDecision
+    ) -> tuple[Order, tuple[Shortfall, ...]]:
+        """Move the order as the credit decision says; reserve its stock once approved."""
+        response = apply_credit_decision(order, decision, on=work.today)
+        work.record(response.events)
+        order = response.order
+        notice = response.notice
+        if notice is not None:
+            work.notify(
+                f"{order.order_id}:{notice.key}",
+                order.customer_id,
+                notice.template,
+                order_id=order.order_id,
+                reason=notice.reason,
+            )
+        if not response.approved:
+            return order, ()
+        return self._reserve(work, order)
+
     def _reserve(self, work: Work, order: Order) -> tuple[Order, tuple[Shortfall, ...]]:
         """Reserve every open line; report and handle what stock cannot cover."""
         shortfalls: list[Shortfall] = []
         policy = self._settings.out_of_stock
         for line in order.lines:
-            wanted = line.open_quantity - line.back_ordered
+            wanted = line.shippable_quantity
             if wanted <= 0:
                 continue
             reservation = self._adapters.inventory.reserve(
@@ -449,8 +429,6 @@ class OrderService:
     def _require_prepayment(self, work: Work, order: Order) -> None:
         """A cash-in-advance order ships once what its invoices ask in advance is settled."""
         invoices = work.uow.invoices.of_order(order.order_id)
-        if not invoices:
-            raise ShipmentAwaitsPayment(order.order_id, str(order.gross_total))
-        owed = total((invoice.due_on_issue for invoice in invoices), order.currency.code)
-        if owed.amount > 0:
-            raise ShipmentAwaitsPayment(order.order_id, str(owed))
+        awaited = prepayment_awaited(order, invoices)
+        if awaited is not None:
+            raise ShipmentAwaitsPayment(order.order_id, str(awaited))
