@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from o2c.domain.calendar import BusinessCalendar
-from o2c.domain.money import Money, money, total, unit_price
-from o2c.domain.orders import Order, OrderLine
-from o2c.domain.tax import TaxCategory
-from o2c.domain.terms import PaymentTerms
+from o2c import (
+    BusinessCalendar,
+    Money,
+    Order,
+    OrderLine,
+    PaymentTerms,
+    TaxCategory,
+    money,
+    total,
+    unit_price,
+)
 
 ORDER_DATE = date(2026, 11, 23)
 INVOICE_DATE = date(2026, 11, 25)

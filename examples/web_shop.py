@@ -18,14 +18,20 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import o2c
-from o2c.domain.customers import Address, Customer
-from o2c.domain.ledger import AccountRole
-from o2c.domain.money import Money, money, unit_price
-from o2c.domain.orders import OrderLine, OrderStatus
-from o2c.domain.payments import PaymentStatus
-from o2c.domain.tax import TaxCategory
-from o2c.domain.terms import PaymentTerms
-from o2c.ports.carriers import Parcel
+from o2c import (
+    AccountRole,
+    Address,
+    Customer,
+    Money,
+    OrderLine,
+    OrderStatus,
+    Parcel,
+    PaymentStatus,
+    PaymentTerms,
+    TaxCategory,
+    money,
+    unit_price,
+)
 
 VAT = TaxCategory.standard("19")
 

@@ -19,16 +19,24 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import o2c
-from o2c.domain.cash import Payer, Receipt
-from o2c.domain.customers import Address, Customer
-from o2c.domain.ledger import AccountRole
-from o2c.domain.money import Money, money, total, unit_price
-from o2c.domain.orders import OrderLine, OrderStatus
-from o2c.domain.reporting import Period
-from o2c.domain.tax import TaxCategory
-from o2c.domain.terms import PaymentTerms
-from o2c.ports.carriers import Parcel
-from o2c.services.results import StatementImport
+from o2c import (
+    AccountRole,
+    Address,
+    Customer,
+    Money,
+    OrderLine,
+    OrderStatus,
+    Parcel,
+    Payer,
+    PaymentTerms,
+    Period,
+    Receipt,
+    StatementImport,
+    TaxCategory,
+    money,
+    total,
+    unit_price,
+)
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 VAT = TaxCategory.standard("19")
