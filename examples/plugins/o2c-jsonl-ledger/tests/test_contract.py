@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from o2c_jsonl_ledger import JsonlLedger
 
-from o2c.domain.ledger import ChartOfAccounts
+from o2c import ChartOfAccounts
 from o2c.ports.ledger import LedgerPort
 from o2c.testing import LedgerCapabilities, LedgerContract
 from o2c.testing.ledger import LedgerFactory, LedgerReopener

@@ -9,8 +9,7 @@ import pytest
 from o2c_jsonl_ledger import JsonlLedger
 
 import o2c
-from o2c.domain.ledger import JournalEntry, Posting, Side
-from o2c.domain.money import money
+from o2c import JournalEntry, Posting, Side, money
 from o2c.ports.errors import AdapterRejected
 
 
