@@ -29,7 +29,6 @@ from o2c.domain.reporting import (
     Period,
     StatementKind,
     StatementLine,
-    _half_up,
     aging_report,
     average_days_delinquent,
     bad_debt_forecast,
@@ -43,6 +42,7 @@ from o2c.domain.reporting import (
     order_accuracy,
     statement_of_account,
 )
+from o2c.domain.reporting.aging import _half_up
 
 AS_OF = date(2026, 3, 31)
 DEFAULT_RATES = {"current": "1", "1-30": "5", "31-60": "10", "61-90": "25", "over 90": "50"}
