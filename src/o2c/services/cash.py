@@ -44,7 +44,7 @@ def _item(work: Work, item_id: str) -> OpenItem:
 def record_allocations(work: Work, receipt: Receipt, allocations: Iterable[Allocation]) -> None:
     """Record what allocations of ``receipt`` settled on the invoices and charges they name.
 
-    An invoice records each allocation with :meth:`~o2c.domain.invoicing.Invoice.record_settlement`
+    An invoice records each allocation with :meth:`~.Invoice.record_settlement`
     (discount, payment, small difference); a charge is settled by what the allocation settled.
     The allocations are appended to the receipt's history, and holds of customers whose items
     were settled are re-checked.

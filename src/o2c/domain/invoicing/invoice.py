@@ -1,52 +1,26 @@
-"""Invoices and credit notes: priced lines, tax lines, totals that reconcile, and a lifecycle.
+"""The invoice: a draft that can be edited, then an issued, immutable, numbered document.
 
-Documents
-    An :class:`Invoice` is built as a draft from plain :class:`InvoiceableLine` values (order and
-    line ids, product, quantity, unit price, line discounts, tax category), so invoicing does not
-    depend on how orders are stored. :func:`lines_from_order` and :meth:`Invoice.from_order` take
-    them from an :class:`~o2c.domain.orders.Order` under its
-    :class:`~o2c.domain.orders.InvoicingPolicy`, asking the order what may be invoiced (one rule,
-    kept by the order); :meth:`Invoice.quantities_by_order_line` gives back the quantities to record
-    on the order. Once issued with a number it is immutable: its lines, tax lines and totals never
-    change again; mistakes are fixed with a :class:`CreditNote` and, where needed, a revised invoice
-    (:meth:`Invoice.revise`) that names the invoice it replaces.
+An :class:`Invoice` is built as a draft from plain
+:class:`~o2c.domain.invoicing.lines.InvoiceableLine` values; :meth:`Invoice.from_order` takes them
+from an order, and :meth:`Invoice.quantities_by_order_line` gives back the quantities to record
+on the order. Once issued with a number it is immutable: its lines, tax lines and totals never
+change again; mistakes are fixed with a :class:`~o2c.domain.invoicing.credit_note.CreditNote`
+and, where needed, a revised invoice (:meth:`Invoice.revise`) that names the invoice it replaces.
 
-Amounts
-    Every line amount is ``quantity x net unit price`` rounded HALF_UP to the currency, where the
-    net unit price is ``unit price x (1 - discount % / 100) - unit discount``: the same rule
-    (:mod:`o2c.domain.pricing`) that prices order lines. Prices are tax-exclusive or tax-inclusive
-    (:class:`PriceBasis`, one flag per document) and tax is rounded per line or once per tax
-    category (:class:`TaxRounding`, per document by default). :func:`compute_amounts` is the one
-    function that turns lines into amounts, for invoices and credit notes alike. Its results always
-    reconcile exactly: every line's net + tax is its gross, the lines' nets and taxes add up to the
-    tax lines, the tax lines to the totals, and gross = net + tax. See :func:`compute_amounts` for
-    the methods.
-
-Receivable
-    On issue the invoice's terms turn the gross total into a payment schedule and an
-    :class:`~o2c.domain.receivables.OpenItem`; that open item is the single record of what is still
-    owed, per instalment. Payments, discounts, write-offs and credit notes reduce it; a reversed
-    payment reopens it. The invoice keeps running totals of each kind so that the lifecycle state
-    can be decided by plain guards on amounts, and so a reversal never reopens money that a credit
-    note took off. "Overdue" is derived from the due date and an as-of date, never stored.
-
-Credit notes
-    A credit note never credits more than is left on the invoice: its gross and its per-category
-    base and tax are checked against the invoice minus earlier credit notes (:class:`OverCredit`),
-    and a credit by lines never returns more than was invoiced of a line. Applying a credit note
-    takes off what is open; whatever it credits beyond that (the invoice was already paid) is
-    customer credit, reported on the :class:`CreditNoteIssued` event for the caller to hold on
-    account or refund.
+On issue the invoice's terms turn the gross total into a payment schedule and an
+:class:`~o2c.domain.receivables.OpenItem`; that open item is the single record of what is still
+owed, per instalment. Payments, discounts, write-offs and credit notes reduce it; a reversed
+payment reopens it. The invoice keeps running totals of each kind so that the lifecycle state can
+be decided by plain guards on amounts, and so a reversal never reopens money that a credit note
+took off. "Overdue" is derived from the due date and an as-of date, never stored.
 """
 
 from __future__ import annotations
 
-import decimal
-import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -57,420 +31,56 @@ from o2c.domain.errors import (
     EmptyInvoice,
     InvalidAmount,
     InvalidInput,
-    InvalidQuantity,
     InvoiceImmutable,
-    OverCredit,
     UnknownLine,
     WriteOffAboveTolerance,
 )
 from o2c.domain.events import Changed, DomainEvent
-from o2c.domain.lifecycle import Lifecycle
-from o2c.domain.money import (
-    Currency,
-    Money,
-    Rounding,
-    allocate,
-    as_currency,
-    is_exact,
-    quantize,
-    total,
-    unit_price,
-    zero,
+from o2c.domain.invoicing._documents import PricedDocument, number_of
+from o2c.domain.invoicing.amounts import (
+    DocumentAmounts,
+    PriceBasis,
+    TaxLine,
+    TaxRounding,
+    compute_amounts,
 )
-from o2c.domain.orders import InvoicingPolicy, Order, OrderLine, QuantityLike
-from o2c.domain.pricing import LINE_ROUNDING, check_discount_percent, line_amount, net_unit_price
+from o2c.domain.invoicing.credit_note import add_tax_lines, check_creditable
+from o2c.domain.invoicing.lifecycle import (
+    INVOICE_LIFECYCLE,
+    OPEN_STATES,
+    CreditNoteIssued,
+    InvoiceCredited,
+    InvoiceDiscountGranted,
+    InvoiceDisputed,
+    InvoiceDisputeResolved,
+    InvoiceIssued,
+    InvoicePaid,
+    InvoicePaymentRecorded,
+    InvoiceReopened,
+    InvoiceState,
+    InvoiceTrigger,
+    InvoiceWrittenOff,
+    WriteOffKind,
+)
+from o2c.domain.invoicing.lines import InvoiceableLine, lines_from_order
+from o2c.domain.money import Currency, Money, as_currency, is_exact, total, zero
+from o2c.domain.orders import InvoicingPolicy, Order, QuantityLike
 from o2c.domain.receivables import OpenItem
-from o2c.domain.tax import TaxCategory
+
+if TYPE_CHECKING:
+    from o2c.domain.invoicing.credit_note import CreditNote
 
 __all__ = [
-    # pricing
-    "PriceBasis",
-    "TaxRounding",
-    "LINE_ROUNDING",
-    "TAX_ROUNDING",
-    "InvoiceableLine",
-    "InvoiceLine",
-    "TaxLine",
-    "Totals",
-    "DocumentAmounts",
-    "compute_amounts",
-    # from orders
-    "InvoicingPolicy",
-    "lines_from_order",
-    # terms
     "PaymentScheduleLike",
     "SchedulesPayments",
-    # invoice
-    "InvoiceState",
-    "InvoiceTrigger",
-    "INVOICE_LIFECYCLE",
-    "WriteOffKind",
     "BadDebtWriteOff",
     "Invoice",
-    # credit notes
-    "CreditNoteKind",
-    "CreditNote",
-    # events
-    "InvoiceIssued",
-    "InvoicePaymentRecorded",
-    "InvoiceDiscountGranted",
-    "InvoicePaid",
-    "InvoiceReopened",
-    "InvoiceDisputed",
-    "InvoiceDisputeResolved",
-    "InvoiceWrittenOff",
-    "CreditNoteIssued",
-    "InvoiceCredited",
 ]
 
-#: How tax is rounded to the currency.
-TAX_ROUNDING = Rounding.HALF_UP
-
 _ZERO = Decimal(0)
-_HUNDRED = Decimal(100)
-# Products and quotients of prices, quantities and rates are taken at 60 digits, far beyond any
-# amount o2c accepts, so the one rounding that matters is the named quantize to the currency.
-_CALC = decimal.Context(
-    prec=60, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation, decimal.Overflow]
-)
-
-
-# --- pricing ----------------------------------------------------------------------------------
-
-
-class PriceBasis(enum.Enum):
-    """Whether a document's unit prices exclude or include tax."""
-
-    TAX_EXCLUSIVE = "tax_exclusive"
-    """Prices are net; tax is added on top (business customers)."""
-    TAX_INCLUSIVE = "tax_inclusive"
-    """Prices are gross; net and tax are extracted from them (shops selling to consumers)."""
-
-
-class TaxRounding(enum.Enum):
-    """Where tax is rounded to the currency."""
-
-    PER_DOCUMENT = "per_document"
-    """Once per tax category, on the category's summed amount (EN 16931's model; the default)."""
-    PER_LINE = "per_line"
-    """On every line; the category's tax is the sum of the rounded line taxes."""
-
-
-def _is_positive_decimal(value: object) -> bool:
-    return isinstance(value, Decimal) and value.is_finite() and value > 0
-
-
-def _check_quantity(_instance: object, _attribute: object, value: Decimal) -> None:
-    if not _is_positive_decimal(value):
-        raise InvalidQuantity(
-            field="quantity", value=str(value), reason="must be a positive, finite Decimal"
-        )
-
-
-def _check_discount(_instance: object, _attribute: object, value: Decimal) -> None:
-    check_discount_percent(value, "line discount")
-
-
-def _check_unit_price(_instance: object, _attribute: object, value: Money) -> None:
-    if value.amount < 0:
-        raise InvalidAmount(value=str(value), reason="a unit price must not be negative")
-    unit_price(value.amount, value.currency)  # refuses excess precision
-
-
-@attrs.frozen
-class InvoiceableLine:
-    """What to invoice of one order line: the input to an invoice or credit note line.
-
-    ``unit_price`` (and ``unit_discount``) are net or gross according to the document's
-    :class:`PriceBasis`. The discounts apply as on the order line: the percentage first, then the
-    fixed amount per unit.
-    """
-
-    order_id: str
-    order_line_id: str
-    product_id: str
-    description: str
-    quantity: Decimal = attrs.field(validator=_check_quantity)
-    unit_price: Money = attrs.field(validator=_check_unit_price)
-    tax_category: TaxCategory
-    discount_percent: Decimal = attrs.field(default=_ZERO, validator=_check_discount)
-    unit_discount: Money | None = None
-    """A fixed amount taken off each unit, after the percentage."""
-    _net_unit_price: Decimal = attrs.field(init=False, repr=False, eq=False)
-
-    def __attrs_post_init__(self) -> None:
-        price = net_unit_price(self.unit_price, self.discount_percent, self.unit_discount)
-        object.__setattr__(self, "_net_unit_price", price)
-
-    @classmethod
-    def from_order_line(cls, order_id: str, line: OrderLine, quantity: Decimal) -> InvoiceableLine:
-        """``quantity`` of an order line, with the line's product, prices, discounts and tax."""
-        return cls(
-            order_id=order_id,
-            order_line_id=line.line_id,
-            product_id=line.product_id,
-            description=line.description,
-            quantity=quantity,
-            unit_price=line.unit_price,
-            tax_category=line.tax,
-            discount_percent=line.discount_percent,
-            unit_discount=line.unit_discount,
-        )
-
-    @property
-    def currency(self) -> Currency:
-        """The currency of the unit price."""
-        return self.unit_price.currency
-
-    @property
-    def net_unit_price(self) -> Decimal:
-        """The exact price of one unit after both discounts (not rounded)."""
-        return self._net_unit_price
-
-    def amount(self) -> Money:
-        """Quantity x net unit price, rounded HALF_UP to the currency."""
-        return line_amount(self.quantity, self._net_unit_price, self.currency)
-
-
-@attrs.frozen
-class InvoiceLine:
-    """A priced line of an invoice or credit note.
-
-    ``amount`` is the line amount in the document's price basis (net when prices exclude tax,
-    gross when they include it). ``net`` and ``tax`` are the line's share of its tax category;
-    with per-document rounding the category's tax is spread over its lines by largest remainder,
-    so ``net + tax == gross`` holds on every line and the lines add up to the tax lines exactly.
-    """
-
-    item: InvoiceableLine
-    amount: Money
-    net: Money
-    tax: Money
-
-    @property
-    def gross(self) -> Money:
-        """Net plus tax."""
-        return self.net + self.tax
-
-    @property
-    def quantity(self) -> Decimal:
-        """The invoiced quantity."""
-        return self.item.quantity
-
-    @property
-    def tax_category(self) -> TaxCategory:
-        """The line's tax category."""
-        return self.item.tax_category
-
-
-@attrs.frozen
-class TaxLine:
-    """One tax category of a document: the taxable base, the rate and the tax amount."""
-
-    category: TaxCategory
-    base: Money
-    tax: Money
-
-    @property
-    def rate(self) -> Decimal:
-        """The category's rate in percent."""
-        return self.category.rate
-
-    @property
-    def gross(self) -> Money:
-        """Base plus tax."""
-        return self.base + self.tax
-
-
-@attrs.frozen
-class Totals:
-    """A document's totals; ``gross == net + tax`` always."""
-
-    net: Money
-    tax: Money
-    gross: Money
-
-    def __attrs_post_init__(self) -> None:
-        if self.net + self.tax != self.gross:
-            raise InvalidAmount(
-                value=f"{self.net} + {self.tax} != {self.gross}", reason="totals do not reconcile"
-            )
-
-
-@attrs.frozen
-class DocumentAmounts:
-    """Lines, tax lines and totals of one document, checked to reconcile to the minor unit."""
-
-    currency: str
-    lines: tuple[InvoiceLine, ...]
-    tax_lines: tuple[TaxLine, ...]
-    totals: Totals
-
-    def __attrs_post_init__(self) -> None:
-        cur = self.currency
-        for line in self.lines:
-            if line.amount.currency.code != cur:
-                raise CurrencyMismatch(expected=cur, actual=line.amount.currency.code)
-        for tax_line in self.tax_lines:
-            lines = [line for line in self.lines if line.tax_category == tax_line.category]
-            if (
-                total((line.net for line in lines), cur) != tax_line.base
-                or total((line.tax for line in lines), cur) != tax_line.tax
-            ):
-                raise InvalidAmount(
-                    value=tax_line.category.label, reason="lines do not add up to the tax line"
-                )
-        if len({t.category for t in self.tax_lines}) != len(self.tax_lines) or {
-            line.tax_category for line in self.lines
-        } != {t.category for t in self.tax_lines}:
-            raise InvalidAmount(value=cur, reason="one tax line per tax category of the lines")
-        if (
-            total((t.base for t in self.tax_lines), cur) != self.totals.net
-            or total((t.tax for t in self.tax_lines), cur) != self.totals.tax
-        ):
-            raise InvalidAmount(value=str(self.totals), reason="tax lines do not add up to totals")
-
-    def tax_line(self, category: TaxCategory) -> TaxLine | None:
-        """The tax line of ``category``, if the document has one."""
-        for tax_line in self.tax_lines:
-            if tax_line.category == category:
-                return tax_line
-        return None
-
-
-def _tax_of(base: Decimal, rate: Decimal, currency: Currency) -> Money:
-    return quantize(_CALC.divide(_CALC.multiply(base, rate), _HUNDRED), TAX_ROUNDING, currency)
-
-
-def _tax_within(gross: Decimal, rate: Decimal, currency: Currency) -> Money:
-    return quantize(
-        _CALC.divide(_CALC.multiply(gross, rate), _HUNDRED + rate), TAX_ROUNDING, currency
-    )
-
-
-def _spread(amount: Money, weights: Sequence[Money]) -> tuple[Money, ...]:
-    """``amount`` split over lines in proportion to their amounts (all zero when they are)."""
-    if not any(w.amount for w in weights):
-        return tuple(zero(amount.currency) for _ in weights)
-    return allocate(amount, [w.amount for w in weights])
-
-
-def compute_amounts(
-    items: Sequence[InvoiceableLine],
-    currency: str | Currency,
-    prices: PriceBasis = PriceBasis.TAX_EXCLUSIVE,
-    tax_rounding: TaxRounding = TaxRounding.PER_DOCUMENT,
-) -> DocumentAmounts:
-    """Price lines and compute tax lines and totals, reconciled to the minor unit.
-
-    Each line amount is rounded HALF_UP first (:meth:`InvoiceableLine.amount`). Then, per tax
-    category at rate ``r``:
-
-    * tax-exclusive, per line: each line's tax is ``amount x r / 100`` rounded HALF_UP;
-    * tax-exclusive, per document: the tax is ``(sum of amounts) x r / 100`` rounded HALF_UP
-      once, then spread over the lines by largest remainder;
-    * tax-inclusive, per line: each line's tax is ``gross x r / (100 + r)`` rounded HALF_UP and its
-      net is ``gross - tax``;
-    * tax-inclusive, per document: the category's gross is summed, its tax is
-      ``gross x r / (100 + r)`` rounded HALF_UP, its net is ``gross - tax``, and the net is
-      allocated back to the lines by largest remainder in proportion to their gross amounts (each
-      line's tax is its gross less its net), so the lines add up exactly.
-
-    Raises :class:`EmptyInvoice` for no lines and :class:`CurrencyMismatch` for a line priced in
-    another currency.
-    """
-    cur = as_currency(currency)
-    if not items:
-        raise EmptyInvoice(document_id="")
-    amounts: list[Money] = []
-    for item in items:
-        if item.currency != cur:
-            raise CurrencyMismatch(expected=cur.code, actual=item.currency.code)
-        amounts.append(item.amount())
-    categories: list[TaxCategory] = []
-    for item in items:
-        if item.tax_category not in categories:
-            categories.append(item.tax_category)
-    nets: list[Money] = list(amounts)
-    taxes: list[Money] = [zero(cur)] * len(items)
-    tax_lines: list[TaxLine] = []
-    inclusive = prices is PriceBasis.TAX_INCLUSIVE
-    for category in categories:
-        rate = category.rate
-        members = [i for i, item in enumerate(items) if item.tax_category == category]
-        if tax_rounding is TaxRounding.PER_LINE:
-            for i in members:
-                if inclusive:
-                    taxes[i] = _tax_within(amounts[i].amount, rate, cur)
-                    nets[i] = amounts[i] - taxes[i]
-                else:
-                    taxes[i] = _tax_of(amounts[i].amount, rate, cur)
-        else:
-            summed = total((amounts[i] for i in members), cur)
-            if inclusive:
-                category_tax = _tax_within(summed.amount, rate, cur)
-                shares = _spread(summed - category_tax, [amounts[i] for i in members])
-                for i, share in zip(members, shares, strict=True):
-                    nets[i] = share
-                    taxes[i] = amounts[i] - share
-            else:
-                category_tax = _tax_of(summed.amount, rate, cur)
-                shares = _spread(category_tax, [amounts[i] for i in members])
-                for i, share in zip(members, shares, strict=True):
-                    taxes[i] = share
-        tax_lines.append(
-            TaxLine(
-                category,
-                total((nets[i] for i in members), cur),
-                total((taxes[i] for i in members), cur),
-            )
-        )
-    return _assemble(
-        cur.code,
-        tuple(
-            InvoiceLine(item, amount, net, tax)
-            for item, amount, net, tax in zip(items, amounts, nets, taxes, strict=True)
-        ),
-        tuple(tax_lines),
-    )
-
-
-def _assemble(
-    currency: str, lines: tuple[InvoiceLine, ...], tax_lines: tuple[TaxLine, ...]
-) -> DocumentAmounts:
-    net = total((t.base for t in tax_lines), currency)
-    tax = total((t.tax for t in tax_lines), currency)
-    return DocumentAmounts(currency, lines, tax_lines, Totals(net, tax, net + tax))
-
-
-# --- invoicing an order ----------------------------------------------------------------------
-
-
-def lines_from_order(
-    order: Order,
-    policy: InvoicingPolicy | None = None,
-    quantities: Mapping[str, QuantityLike] | None = None,
-) -> tuple[InvoiceableLine, ...]:
-    """What to invoice of ``order`` now: one line per order line with something to invoice.
-
-    Without ``quantities`` every line contributes all it may still be invoiced under ``policy``
-    (by default the order's own; a stricter one may be asked for). With them, only the named
-    lines, each refused with :class:`~o2c.domain.errors.OverInvoicing` beyond that bound. The
-    bound is the order's rule (:meth:`~o2c.domain.orders.Order.check_invoiceable`), the same that
-    :meth:`~o2c.domain.orders.Order.record_invoice` applies. Returns ``()`` when nothing can be
-    invoiced.
-    """
-    if quantities is None:
-        wanted = order.invoiceable_quantities(policy)
-    else:
-        wanted = {
-            item.line_id: item.quantity for item in order.check_invoiceable(quantities, policy)
-        }
-    return tuple(
-        InvoiceableLine.from_order_line(order.order_id, line, wanted[line.line_id])
-        for line in order.lines
-        if line.line_id in wanted
-    )
+_S = InvoiceState
+_T = InvoiceTrigger
+_SETTLING = (_T.SETTLE_IN_PART, _T.SETTLE)
 
 
 # --- payment terms, as invoicing needs them ---------------------------------------------------
@@ -502,87 +112,6 @@ class SchedulesPayments(Protocol):
     ) -> PaymentScheduleLike: ...
 
 
-# --- the invoice lifecycle --------------------------------------------------------------------
-
-
-class InvoiceState(enum.Enum):
-    """Where an invoice is in its life. Overdue is no state: see :meth:`Invoice.is_overdue`."""
-
-    DRAFT = "draft"
-    ISSUED = "issued"
-    PARTIALLY_PAID = "partially_paid"
-    PAID = "paid"
-    DISPUTED = "disputed"
-    WRITTEN_OFF = "written_off"
-    CREDITED = "credited"
-
-
-class InvoiceTrigger(enum.Enum):
-    """What moves an invoice; settlement triggers are named by their outcome on the open amount."""
-
-    ISSUE = "issue"
-    SETTLE_IN_PART = "settle_in_part"
-    """A payment, discount or write-off that leaves something open."""
-    SETTLE = "settle"
-    """A payment, discount, small-difference write-off or credit note that closes the item."""
-    REOPEN_IN_PART = "reopen_in_part"
-    """A reversed payment after which some settlement remains."""
-    REOPEN = "reopen"
-    """A reversed payment after which nothing but credit notes has settled the item."""
-    DISPUTE = "dispute"
-    RESOLVE_UNPAID = "resolve_unpaid"
-    """A dispute resolved while no money has settled anything of the invoice."""
-    RESOLVE_PART_PAID = "resolve_part_paid"
-    """A dispute resolved after part of the invoice was settled."""
-    WRITE_OFF = "write_off"
-    """A bad-debt write-off of everything still open."""
-    CREDIT_IN_PART = "credit_in_part"
-    """A credit note that leaves something to credit and does not close the item."""
-    CREDIT = "credit"
-    """A credit note after which the whole invoice is credited."""
-
-
-_S = InvoiceState
-_T = InvoiceTrigger
-_OPEN = (_S.ISSUED, _S.PARTIALLY_PAID)
-
-#: The invoice lifecycle. Which settlement trigger applies is decided by guards on the open amount.
-INVOICE_LIFECYCLE: Lifecycle[InvoiceState, InvoiceTrigger] = Lifecycle.of(
-    "invoice",
-    _S.DRAFT,
-    [
-        (_S.DRAFT, _T.ISSUE, _S.ISSUED),
-        (_OPEN, _T.SETTLE_IN_PART, _S.PARTIALLY_PAID),
-        (_S.DISPUTED, _T.SETTLE_IN_PART, _S.DISPUTED),
-        ((_S.PARTIALLY_PAID, _S.ISSUED, _S.DISPUTED), _T.SETTLE, _S.PAID),
-        ((_S.PAID, _S.PARTIALLY_PAID), _T.REOPEN_IN_PART, _S.PARTIALLY_PAID),
-        ((_S.PAID, _S.PARTIALLY_PAID), _T.REOPEN, _S.ISSUED),
-        (_S.DISPUTED, _T.REOPEN_IN_PART, _S.DISPUTED),
-        (_S.DISPUTED, _T.REOPEN, _S.DISPUTED),
-        (_OPEN, _T.DISPUTE, _S.DISPUTED),
-        (_S.DISPUTED, _T.RESOLVE_UNPAID, _S.ISSUED),
-        (_S.DISPUTED, _T.RESOLVE_PART_PAID, _S.PARTIALLY_PAID),
-        ((*_OPEN, _S.DISPUTED), _T.WRITE_OFF, _S.WRITTEN_OFF),
-        (_S.ISSUED, _T.CREDIT_IN_PART, _S.ISSUED),
-        (_S.PARTIALLY_PAID, _T.CREDIT_IN_PART, _S.PARTIALLY_PAID),
-        (_S.DISPUTED, _T.CREDIT_IN_PART, _S.DISPUTED),
-        (_S.PAID, _T.CREDIT_IN_PART, _S.PAID),
-        ((*_OPEN, _S.DISPUTED, _S.PAID), _T.CREDIT, _S.CREDITED),
-    ],
-)
-
-_SETTLING = (_T.SETTLE_IN_PART, _T.SETTLE)
-
-
-class WriteOffKind(enum.Enum):
-    """Why an amount of an invoice is written off."""
-
-    SMALL_DIFFERENCE = "small_difference"
-    """A short payment within tolerance: the rest is written off and the invoice counts as paid."""
-    BAD_DEBT = "bad_debt"
-    """The customer will not pay; writing off the whole rest makes the invoice written off."""
-
-
 @attrs.frozen
 class BadDebtWriteOff:
     """An amount of an invoice written off as bad debt, on the date it was decided."""
@@ -590,151 +119,6 @@ class BadDebtWriteOff:
     on: date
     amount: Money
     reason: str
-
-
-# --- events -----------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class InvoiceIssued(DomainEvent):
-    """An invoice was issued: what the ledger posts and accounts receivable tracks."""
-
-    invoice_number: str
-    customer_id: str
-    on: date
-    currency: str
-    tax_lines: tuple[TaxLine, ...]
-    """Net (base) and tax per tax category."""
-    net: Money
-    tax: Money
-    gross: Money
-    due_dates: tuple[tuple[date, Money], ...]
-    replaces: str | None = None
-
-
-@attrs.frozen
-class InvoicePaymentRecorded(DomainEvent):
-    """Money received was applied to an invoice."""
-
-    invoice_number: str
-    on: date
-    amount: Money
-    receipt_id: str
-    open: Money
-
-
-@attrs.frozen
-class InvoiceDiscountGranted(DomainEvent):
-    """An early-payment discount was taken off an invoice."""
-
-    invoice_number: str
-    on: date
-    amount: Money
-    receipt_id: str | None
-    open: Money
-    customer_id: str | None = attrs.field(default=None, eq=False)
-    """The invoice's customer, for the ledger's customer sub-ledger."""
-
-
-@attrs.frozen
-class InvoicePaid(DomainEvent):
-    """Nothing is open on the invoice any more (paid, discounted, small differences, credits)."""
-
-    invoice_number: str
-    on: date
-
-
-@attrs.frozen
-class InvoiceReopened(DomainEvent):
-    """A payment was reversed (a bounced receipt) and the invoice is open again.
-
-    ``reopened`` went back onto the open item; ``customer_credit_reclaimed`` is customer credit
-    that an earlier credit note of this invoice had handed out and that now covers the rest of the
-    reversed payment instead (the invoice cannot be open for more than is left to credit).
-    """
-
-    invoice_number: str
-    on: date
-    amount: Money
-    receipt_id: str
-    reopened: Money
-    customer_credit_reclaimed: Money
-    open: Money
-    customer_id: str | None = attrs.field(default=None, eq=False)
-    """The invoice's customer, for the ledger's customer sub-ledger."""
-    discount: Money | None = None
-    """The early-payment discount that went away with the reversed payment, if any."""
-    write_off: Money | None = None
-    """The small difference written off with the reversed payment, if any."""
-
-
-@attrs.frozen
-class InvoiceDisputed(DomainEvent):
-    """The customer disputes the invoice; dunning pauses."""
-
-    invoice_number: str
-    on: date
-    reason: str
-
-
-@attrs.frozen
-class InvoiceDisputeResolved(DomainEvent):
-    """A dispute was settled; the invoice is back in the state its open amount says."""
-
-    invoice_number: str
-    on: date
-    resolution: str
-
-
-@attrs.frozen
-class InvoiceWrittenOff(DomainEvent):
-    """An amount of an invoice was written off (small difference or bad debt)."""
-
-    invoice_number: str
-    on: date
-    amount: Money
-    kind: WriteOffKind
-    reason: str
-    open: Money
-    customer_id: str | None = attrs.field(default=None, eq=False)
-    """The invoice's customer, for the ledger's customer sub-ledger."""
-
-
-@attrs.frozen
-class CreditNoteIssued(DomainEvent):
-    """A credit note was issued against an invoice.
-
-    ``applied`` came off the invoice's open amount; ``customer_credit`` is the rest of the credit
-    note's gross (the invoice was already settled), owed to the customer.
-    """
-
-    credit_note_number: str
-    invoice_number: str
-    customer_id: str
-    on: date
-    currency: str
-    tax_lines: tuple[TaxLine, ...]
-    net: Money
-    tax: Money
-    gross: Money
-    applied: Money
-    customer_credit: Money
-    reason: str
-
-
-@attrs.frozen
-class InvoiceCredited(DomainEvent):
-    """Credit notes now offset the whole invoice."""
-
-    invoice_number: str
-    on: date
-
-
-# --- the invoice ------------------------------------------------------------------------------
-
-
-def _number_of(text: str | None) -> str:
-    return text or "(draft)"
 
 
 def _ensure_money(amount: Money, currency: str) -> Money:
@@ -748,35 +132,8 @@ def _zero_of_document(document: Invoice) -> Money:
     return zero(document.currency)
 
 
-class _PricedDocument:
-    """What invoices and credit notes read alike from their :class:`DocumentAmounts`."""
-
-    __slots__ = ()
-    amounts: DocumentAmounts
-
-    @property
-    def lines(self) -> tuple[InvoiceLine, ...]:
-        """The priced lines."""
-        return self.amounts.lines
-
-    @property
-    def tax_lines(self) -> tuple[TaxLine, ...]:
-        """One tax line per tax category."""
-        return self.amounts.tax_lines
-
-    @property
-    def totals(self) -> Totals:
-        """Net, tax and gross."""
-        return self.amounts.totals
-
-    @property
-    def gross(self) -> Money:
-        """The gross total."""
-        return self.amounts.totals.gross
-
-
 @attrs.frozen
-class Invoice(_PricedDocument):
+class Invoice(PricedDocument):
     """An invoice: a draft that can be edited, then an issued, immutable, numbered document.
 
     Build drafts with :meth:`draft` (or :meth:`revise`); the constructor is for storage adapters.
@@ -874,7 +231,7 @@ class Invoice(_PricedDocument):
         if replaced.state is not InvoiceState.CREDITED:
             raise InvalidInput(
                 field="replaced invoice",
-                value=_number_of(replaced.number),
+                value=number_of(replaced.number),
                 reason="only a fully credited invoice can be replaced; issue a credit note first",
             )
         items = tuple(lines) if lines is not None else tuple(line.item for line in replaced.lines)
@@ -901,7 +258,7 @@ class Invoice(_PricedDocument):
         tax_rounding: TaxRounding = TaxRounding.PER_DOCUMENT,
         delivery_date: date | None = None,
     ) -> Invoice:
-        """A draft invoice of what :func:`lines_from_order` says may be invoiced of ``order``.
+        """A draft invoice of what :func:`~.lines_from_order` says may be invoiced of ``order``.
 
         Order prices are net, so the draft is tax-exclusive; its order date is the date the order
         was placed (or created). Raises :class:`EmptyInvoice` when there is nothing to invoice.
@@ -945,7 +302,7 @@ class Invoice(_PricedDocument):
 
     def _require_draft(self, attempted: str) -> None:
         if self.state is not InvoiceState.DRAFT:
-            raise InvoiceImmutable(invoice_number=_number_of(self.number), attempted=attempted)
+            raise InvoiceImmutable(invoice_number=number_of(self.number), attempted=attempted)
 
     # -- reading --
 
@@ -999,7 +356,7 @@ class Invoice(_PricedDocument):
 
     def is_overdue(self, as_of: date) -> bool:
         """Whether something that should be paid by now is still open on ``as_of``."""
-        if self.open_item is None or self.state not in (*_OPEN, _S.DISPUTED):
+        if self.open_item is None or self.state not in (*OPEN_STATES, _S.DISPUTED):
             return False
         return self.open_item.is_overdue(as_of)
 
@@ -1089,7 +446,7 @@ class Invoice(_PricedDocument):
         """Apply ``amount`` received with receipt ``receipt_id``; never more than is open."""
         changed, item = self._settle(amount, on, "payment")
         new = attrs.evolve(changed, received=self.received + amount)
-        event = InvoicePaymentRecorded(_number_of(self.number), on, amount, receipt_id, item.open)
+        event = InvoicePaymentRecorded(number_of(self.number), on, amount, receipt_id, item.open)
         return self._after_settlement(new, item, on, event)
 
     def record_discount(
@@ -1106,7 +463,7 @@ class Invoice(_PricedDocument):
         offer = item.discount_on(on)
         if offer is None or amount.currency.code != self.currency or amount > offer.discount:
             raise DiscountNotEarned(
-                invoice_number=_number_of(self.number),
+                invoice_number=number_of(self.number),
                 on=on.isoformat(),
                 requested=str(amount),
                 offered=str(offer.discount) if offer is not None else "nothing",
@@ -1114,7 +471,7 @@ class Invoice(_PricedDocument):
         changed, item = self._settle(amount, on, "discount")
         new = attrs.evolve(changed, discounted=self.discounted + amount)
         event = InvoiceDiscountGranted(
-            _number_of(self.number), on, amount, receipt_id, item.open, self.customer_id
+            number_of(self.number), on, amount, receipt_id, item.open, self.customer_id
         )
         return self._after_settlement(new, item, on, event)
 
@@ -1139,7 +496,7 @@ class Invoice(_PricedDocument):
             _ensure_money(amount, self.currency)
             if tolerance is not None and amount > _ensure_money(tolerance, self.currency):
                 raise WriteOffAboveTolerance(
-                    invoice_number=_number_of(self.number),
+                    invoice_number=number_of(self.number),
                     amount=str(amount),
                     tolerance=str(tolerance),
                 )
@@ -1161,7 +518,7 @@ class Invoice(_PricedDocument):
         else:
             new = attrs.evolve(changed, written_off=self.written_off + amount)
         event = InvoiceWrittenOff(
-            _number_of(self.number), on, amount, kind, reason, item.open, self.customer_id
+            number_of(self.number), on, amount, kind, reason, item.open, self.customer_id
         )
         return self._after_settlement(new, item, on, event, closing)
 
@@ -1213,14 +570,15 @@ class Invoice(_PricedDocument):
         discount and the small difference that the bounced payment earned: they go away with it
         (pass what the receipt's allocation settled besides cash). The open amount never exceeds
         what is left to credit; where an earlier credit note handed out customer credit, that
-        credit covers the rest and is reported as reclaimed on the :class:`InvoiceReopened` event.
+        credit covers the rest and is reported as reclaimed on the
+        :class:`~o2c.domain.invoicing.lifecycle.InvoiceReopened` event.
         """
         self._guard(_T.REOPEN_IN_PART, _T.REOPEN)
         self._check_amount(amount, on, "reversal")
         if amount > self.received:
             raise InvalidAmount(
                 value=str(amount),
-                reason=f"more than the {self.received} received on {_number_of(self.number)}",
+                reason=f"more than the {self.received} received on {number_of(self.number)}",
             )
         no_discount = discount is None or discount.amount == 0
         no_write_off = write_off is None or write_off.amount == 0
@@ -1234,7 +592,7 @@ class Invoice(_PricedDocument):
             if part > limit:
                 raise InvalidAmount(
                     value=str(part),
-                    reason=f"more than the {limit} {what} on {_number_of(self.number)}",
+                    reason=f"more than the {limit} {what} on {number_of(self.number)}",
                 )
         taken_off = _zero_of_document(self) if no_discount or discount is None else discount
         forgiven = _zero_of_document(self) if no_write_off or write_off is None else write_off
@@ -1258,7 +616,7 @@ class Invoice(_PricedDocument):
             trigger = _T.REOPEN_IN_PART if new.settled_by_money.amount > 0 else _T.REOPEN
         state = INVOICE_LIFECYCLE.next_state(self.state, trigger, entity_id=self.number)
         event = InvoiceReopened(
-            _number_of(self.number),
+            number_of(self.number),
             on,
             amount,
             receipt_id,
@@ -1278,7 +636,7 @@ class Invoice(_PricedDocument):
         state = INVOICE_LIFECYCLE.next_state(self.state, _T.DISPUTE, entity_id=self.number)
         self._check_date(on, "dispute date")
         new = attrs.evolve(self, state=state, open_item=attrs.evolve(self._item, disputed=True))
-        return Changed(new, (InvoiceDisputed(_number_of(self.number), on, reason),))
+        return Changed(new, (InvoiceDisputed(number_of(self.number), on, reason),))
 
     def resolve_dispute(self, on: date, resolution: str) -> Changed[Invoice]:
         """End the dispute: back to issued, or partially paid if something was settled by money."""
@@ -1286,7 +644,7 @@ class Invoice(_PricedDocument):
         state = INVOICE_LIFECYCLE.next_state(self.state, trigger, entity_id=self.number)
         self._check_date(on, "resolution date")
         new = attrs.evolve(self, state=state, open_item=attrs.evolve(self._item, disputed=False))
-        return Changed(new, (InvoiceDisputeResolved(_number_of(self.number), on, resolution),))
+        return Changed(new, (InvoiceDisputeResolved(number_of(self.number), on, resolution),))
 
     # -- credit notes --
 
@@ -1294,11 +652,12 @@ class Invoice(_PricedDocument):
         """Apply a credit note issued against this invoice.
 
         It comes off the open amount as far as that goes; the rest is customer credit (reported on
-        the :class:`CreditNoteIssued` event). Raises :class:`OverCredit` if it credits more than
-        is left, :class:`InvalidInput` for another invoice's note or one applied before.
+        the :class:`~o2c.domain.invoicing.lifecycle.CreditNoteIssued` event). Raises
+        :class:`OverCredit` if it credits more than is left, :class:`InvalidInput` for another
+        invoice's note or one applied before.
         """
         self._guard(_T.CREDIT_IN_PART, _T.CREDIT)
-        number = _number_of(self.number)
+        number = number_of(self.number)
         if note.invoice_number != self.number or note.customer_id != self.customer_id:
             raise InvalidInput(
                 field="credit note", value=note.number, reason=f"not a credit note of {number}"
@@ -1308,7 +667,7 @@ class Invoice(_PricedDocument):
         if note.currency != self.currency:
             raise CurrencyMismatch(expected=self.currency, actual=note.currency)
         self._check_date(note.issue_date, "credit note date")
-        _check_creditable(self, note.amounts, note.credited_quantities)
+        check_creditable(self, note.amounts, note.credited_quantities)
         gross = note.gross
         item = self._item
         applied = min(gross, item.open)
@@ -1320,7 +679,7 @@ class Invoice(_PricedDocument):
             open_item=new_item,
             credited=credited,
             credit_applied=self.credit_applied + applied,
-            credited_tax_lines=_add_tax_lines(self.credited_tax_lines, note.tax_lines),
+            credited_tax_lines=add_tax_lines(self.credited_tax_lines, note.tax_lines),
             credited_quantities=tuple(
                 a + b
                 for a, b in zip(self.credited_quantities, note.credited_quantities, strict=True)
@@ -1404,308 +763,12 @@ class Invoice(_PricedDocument):
         state = INVOICE_LIFECYCLE.next_state(self.state, trigger, entity_id=self.number)
         events: tuple[DomainEvent, ...] = (event,)
         if state is _S.PAID:
-            events = (event, InvoicePaid(_number_of(self.number), on))
+            events = (event, InvoicePaid(number_of(self.number), on))
         if state is not _S.DISPUTED and item.disputed:
             item = attrs.evolve(item, disputed=False)
         return Changed(attrs.evolve(new, state=state, open_item=item), events)
 
     def _line_index(self, line_number: int) -> int:
         if not 1 <= line_number <= len(self.amounts.lines):
-            raise UnknownLine(document_id=_number_of(self.number), line_id=str(line_number))
+            raise UnknownLine(document_id=number_of(self.number), line_id=str(line_number))
         return line_number - 1
-
-
-# --- credit notes -----------------------------------------------------------------------------
-
-
-class CreditNoteKind(enum.Enum):
-    """What a credit note credits."""
-
-    FULL = "full"
-    """Everything still left to credit on the invoice."""
-    LINES = "lines"
-    """Quantities of selected invoice lines."""
-    AMOUNT = "amount"
-    """A gross amount (a price reduction), spread over the tax categories."""
-
-
-def _add_tax_lines(earlier: tuple[TaxLine, ...], more: tuple[TaxLine, ...]) -> tuple[TaxLine, ...]:
-    merged = list(earlier)
-    for tax_line in more:
-        for i, known in enumerate(merged):
-            if known.category == tax_line.category:
-                merged[i] = TaxLine(
-                    known.category, known.base + tax_line.base, known.tax + tax_line.tax
-                )
-                break
-        else:
-            merged.append(tax_line)
-    return tuple(merged)
-
-
-def _credited_in(invoice: Invoice, category: TaxCategory) -> TaxLine:
-    for tax_line in invoice.credited_tax_lines:
-        if tax_line.category == category:
-            return tax_line
-    return TaxLine(category, zero(invoice.currency), zero(invoice.currency))
-
-
-def _check_creditable(
-    invoice: Invoice, amounts: DocumentAmounts, quantities: tuple[Decimal, ...]
-) -> None:
-    """Raise :class:`OverCredit` unless the invoice has this much left to credit."""
-    number = _number_of(invoice.number)
-    gross = amounts.totals.gross
-    if gross > invoice.creditable:
-        raise OverCredit(
-            invoice_number=number, creditable=str(invoice.creditable), requested=str(gross)
-        )
-    for tax_line in amounts.tax_lines:
-        invoiced = invoice.amounts.tax_line(tax_line.category)
-        credited = _credited_in(invoice, tax_line.category)
-        if (
-            invoiced is None
-            or credited.base + tax_line.base > invoiced.base
-            or credited.tax + tax_line.tax > invoiced.tax
-        ):
-            left = (
-                "nothing"
-                if invoiced is None
-                else f"{invoiced.base - credited.base} net, {invoiced.tax - credited.tax} tax"
-            )
-            raise OverCredit(
-                invoice_number=number,
-                creditable=f"{left} in {tax_line.category.label}",
-                requested=f"{tax_line.base} net, {tax_line.tax} tax",
-            )
-    if len(quantities) != len(invoice.lines):
-        raise InvalidInput(
-            field="credited quantities",
-            value=str(len(quantities)),
-            reason=f"{number} has {len(invoice.lines)} lines",
-        )
-    for number_of_line, (line, done, asked) in enumerate(
-        zip(invoice.lines, invoice.credited_quantities, quantities, strict=True), start=1
-    ):
-        if asked < 0 or done + asked > line.quantity:
-            raise OverCredit(
-                invoice_number=number,
-                creditable=f"{line.quantity - done} of line {number_of_line}",
-                requested=str(asked),
-            )
-
-
-@attrs.frozen
-class CreditNote(_PricedDocument):
-    """A credit note against an issued invoice: its own number, date, lines, tax lines, totals.
-
-    Build with :meth:`full`, :meth:`for_lines` or :meth:`for_amount`, which check it against what
-    is left to credit; apply it with :meth:`Invoice.apply_credit_note`, which checks again (another
-    credit note may have been applied in between).
-    """
-
-    number: str
-    invoice_number: str
-    customer_id: str
-    currency: str
-    issue_date: date
-    reason: str
-    kind: CreditNoteKind
-    amounts: DocumentAmounts
-    credited_quantities: tuple[Decimal, ...]
-    """Per invoice line, the quantity this note returns (zeros for a credit by amount)."""
-    prices: PriceBasis = PriceBasis.TAX_EXCLUSIVE
-    tax_rounding: TaxRounding = TaxRounding.PER_DOCUMENT
-
-    @classmethod
-    def full(cls, invoice: Invoice, number: str, on: date, reason: str) -> CreditNote:
-        """Credit everything still left to credit on ``invoice``.
-
-        Without earlier credit notes it repeats the invoice's lines and amounts exactly. After
-        earlier ones it credits, per tax category, the invoice's base and tax less what they
-        credited, one line per category, so the invoice ends up credited to the minor unit.
-        """
-        _check_credit_target(invoice, number, on)
-        rest = tuple(
-            line.quantity - done
-            for line, done in zip(invoice.lines, invoice.credited_quantities, strict=True)
-        )
-        if invoice.creditable.amount <= 0:
-            raise OverCredit(
-                invoice_number=_number_of(invoice.number),
-                creditable=str(invoice.creditable),
-                requested="the rest",
-            )
-        if not invoice.credit_notes:
-            amounts = invoice.amounts
-        else:
-            lines: list[InvoiceLine] = []
-            tax_lines: list[TaxLine] = []
-            inclusive = invoice.prices is PriceBasis.TAX_INCLUSIVE
-            for invoiced in invoice.tax_lines:
-                credited = _credited_in(invoice, invoiced.category)
-                base, tax = invoiced.base - credited.base, invoiced.tax - credited.tax
-                if base.amount == 0 and tax.amount == 0:
-                    continue
-                amount = base + tax if inclusive else base
-                item = InvoiceableLine(
-                    order_id="",
-                    order_line_id="",
-                    product_id="",
-                    description=f"rest of invoice {invoice.number} ({invoiced.category.label})",
-                    quantity=Decimal(1),
-                    unit_price=amount,
-                    tax_category=invoiced.category,
-                )
-                lines.append(InvoiceLine(item, amount, base, tax))
-                tax_lines.append(TaxLine(invoiced.category, base, tax))
-            amounts = _assemble(invoice.currency, tuple(lines), tuple(tax_lines))
-        return cls._checked(
-            invoice, number, on, reason, kind=CreditNoteKind.FULL, amounts=amounts, quantities=rest
-        )
-
-    @classmethod
-    def for_lines(
-        cls,
-        invoice: Invoice,
-        number: str,
-        on: date,
-        reason: str,
-        quantities: Mapping[int, Decimal],
-    ) -> CreditNote:
-        """Credit ``quantities`` of invoice lines, keyed by line number (1-based).
-
-        The lines are priced again at the invoice's prices, discounts and rounding. A selection
-        that returns everything still uncredited is the :meth:`full` credit note, so rounding
-        can never leave a minor unit behind or credit one too many.
-        """
-        _check_credit_target(invoice, number, on)
-        if not quantities:
-            raise EmptyInvoice(document_id=number)
-        asked = [_ZERO] * len(invoice.lines)
-        for line_number, quantity in quantities.items():
-            index = invoice._line_index(line_number)
-            _check_quantity(None, None, quantity)
-            asked[index] = quantity
-        rest = [
-            line.quantity - done
-            for line, done in zip(invoice.lines, invoice.credited_quantities, strict=True)
-        ]
-        if asked == rest:
-            return cls.full(invoice, number, on, reason)
-        items = [
-            attrs.evolve(line.item, quantity=quantity)
-            for line, quantity in zip(invoice.lines, asked, strict=True)
-            if quantity > 0
-        ]
-        for index, quantity in enumerate(asked):
-            if quantity > rest[index]:
-                raise OverCredit(
-                    invoice_number=_number_of(invoice.number),
-                    creditable=f"{rest[index]} of line {index + 1}",
-                    requested=str(quantity),
-                )
-        amounts = compute_amounts(items, invoice.currency, invoice.prices, invoice.tax_rounding)
-        return cls._checked(
-            invoice,
-            number,
-            on,
-            reason,
-            kind=CreditNoteKind.LINES,
-            amounts=amounts,
-            quantities=tuple(asked),
-        )
-
-    @classmethod
-    def for_amount(
-        cls, invoice: Invoice, number: str, on: date, reason: str, amount: Money
-    ) -> CreditNote:
-        """Credit a gross ``amount`` (a price reduction) without returning any quantity.
-
-        The amount is spread over the tax categories in proportion to what is left to credit in
-        each (largest remainder), and each category's tax is extracted from its share as for
-        tax-inclusive prices rounded per document. Crediting exactly what is left is the
-        :meth:`full` credit note.
-        """
-        _check_credit_target(invoice, number, on)
-        if amount.currency.code != invoice.currency:
-            raise CurrencyMismatch(expected=invoice.currency, actual=amount.currency.code)
-        if amount.amount <= 0 or not is_exact(amount):
-            raise InvalidAmount(value=str(amount), reason="must be positive and exact")
-        if amount > invoice.creditable:
-            raise OverCredit(
-                invoice_number=_number_of(invoice.number),
-                creditable=str(invoice.creditable),
-                requested=str(amount),
-            )
-        if amount == invoice.creditable:
-            return cls.full(invoice, number, on, reason)
-        left = [
-            (invoiced.category, invoiced.gross - _credited_in(invoice, invoiced.category).gross)
-            for invoiced in invoice.tax_lines
-        ]
-        shares = _spread(amount, [rest for _, rest in left])
-        items = [
-            InvoiceableLine(
-                order_id="",
-                order_line_id="",
-                product_id="",
-                description=reason,
-                quantity=Decimal(1),
-                unit_price=share,
-                tax_category=category,
-            )
-            for (category, _), share in zip(left, shares, strict=True)
-            if share.amount > 0
-        ]
-        amounts = compute_amounts(
-            items, invoice.currency, PriceBasis.TAX_INCLUSIVE, TaxRounding.PER_DOCUMENT
-        )
-        return cls._checked(
-            invoice,
-            number,
-            on,
-            reason,
-            kind=CreditNoteKind.AMOUNT,
-            amounts=amounts,
-            quantities=tuple(_ZERO for _ in invoice.lines),
-            prices=PriceBasis.TAX_INCLUSIVE,
-            tax_rounding=TaxRounding.PER_DOCUMENT,
-        )
-
-    @classmethod
-    def _checked(
-        cls,
-        invoice: Invoice,
-        number: str,
-        on: date,
-        reason: str,
-        *,
-        kind: CreditNoteKind,
-        amounts: DocumentAmounts,
-        quantities: tuple[Decimal, ...],
-        prices: PriceBasis | None = None,
-        tax_rounding: TaxRounding | None = None,
-    ) -> CreditNote:
-        _check_creditable(invoice, amounts, quantities)
-        assert invoice.number is not None  # checked by _check_credit_target
-        return cls(
-            number=number,
-            invoice_number=invoice.number,
-            customer_id=invoice.customer_id,
-            currency=invoice.currency,
-            issue_date=on,
-            reason=reason,
-            kind=kind,
-            amounts=amounts,
-            credited_quantities=quantities,
-            prices=prices or invoice.prices,
-            tax_rounding=tax_rounding or invoice.tax_rounding,
-        )
-
-
-def _check_credit_target(invoice: Invoice, number: str, on: date) -> None:
-    invoice._guard(_T.CREDIT_IN_PART, _T.CREDIT)
-    if not number:
-        raise InvalidInput(field="credit note number", value=number, reason="must not be empty")
-    invoice._check_date(on, "credit note date")
