@@ -168,7 +168,6 @@ from o2c.domain.payments import (
 from o2c.domain.quotes import Quote, QuoteStatus
 from o2c.domain.receivables import DiscountOffer, Instalment, ItemKind, OpenItem
 from o2c.domain.reporting import (
-    DEFAULT_AGING,
     AgingBasis,
     AgingBucket,
     AgingReport,
@@ -189,6 +188,7 @@ from o2c.domain.reporting import (
     StatementKind,
     StatementLine,
 )
+from o2c.domain.reporting.aging import DEFAULT_AGING
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import (
     PaymentSchedule,

@@ -29,7 +29,6 @@ from o2c.domain.reporting import (
     Period,
     StatementKind,
     StatementLine,
-    _half_up,
     aging_report,
     average_days_delinquent,
     bad_debt_forecast,
@@ -43,6 +42,7 @@ from o2c.domain.reporting import (
     order_accuracy,
     statement_of_account,
 )
+from o2c.domain.reporting._common import half_up
 
 AS_OF = date(2026, 3, 31)
 DEFAULT_RATES = {"current": "1", "1-30": "5", "31-60": "10", "61-90": "25", "over 90": "50"}
@@ -732,7 +732,7 @@ def test_bad_debt_forecast_is_bounded_and_monotone(
 
 @given(st.fractions(min_value=-1000, max_value=1000, max_denominator=10**6), st.integers(0, 3))
 def test_ratios_round_half_up_exactly(value: Fraction, places: int) -> None:
-    result = _half_up(value, places)
+    result = half_up(value, places)
     assert result.as_tuple().exponent == -places
     half_unit = Fraction(1, 2 * 10**places)
     error = Fraction(result) - value

@@ -54,8 +54,8 @@ def settle(receivable: Receivable, allocation: Allocation, *, on: date) -> Chang
     """Record on a receivable what one allocation of a receipt settled, as of ``on``.
 
     An invoice records the payment, the discount and the small difference separately
-    (:meth:`~o2c.domain.invoicing.Invoice.record_settlement`); a charge is reduced by all that the
-    allocation settled.
+    (:meth:`~o2c.domain.invoicing.invoice.Invoice.record_settlement`); a charge is reduced by
+    all that the allocation settled.
     """
     item = open_item_of(receivable)
     if allocation.item_id != item.item_id:
@@ -98,8 +98,9 @@ def reverse_settlements(
 
     :func:`~o2c.domain.cash.reverse_receipt` checks the receipt and reopens the open items; each
     invoice also takes back the payment, the discount and the small difference of every one of
-    the receipt's allocations (:meth:`~o2c.domain.invoicing.Invoice.reverse_payment`), so the
-    invoice's history agrees with its open item.
+    the receipt's allocations
+    (:meth:`~o2c.domain.invoicing.invoice.Invoice.reverse_payment`), so the invoice's history
+    agrees with its open item.
     """
     own = tuple(a for a in allocations if a.receipt_id == receipt.receipt_id)
     reversal = reverse_receipt(receipt, own, [open_item_of(r) for r in receivables], on=on)
