@@ -311,12 +311,19 @@ class UnitOfWorkContract(Contract):
         return UnitOfWorkCapabilities()
 
     @pytest.fixture
-    def reopen_unit_of_work(self) -> UnitOfWorkReopener:
+    def reopen_unit_of_work(self, capabilities: UnitOfWorkCapabilities) -> UnitOfWorkReopener:
         """Override for a durable store: a new store object over the same storage.
 
         The default hands back the same factory, which is what "reopening" means for a store
-        that lives as long as its process (the in-memory one).
+        that lives as long as its process (the in-memory one); a store that declares itself
+        durable must override it.
         """
+        if capabilities.durable:
+            override_me(
+                "reopen_unit_of_work",
+                "unit of work",
+                "lambda factory: MyStore(url).unit_of_work",
+            )
         return lambda factory: factory
 
     @pytest.fixture
