@@ -1,8 +1,11 @@
-"""The SQL ledger passes the ledger contract, durability included, on SQLite and PostgreSQL."""
+"""The SQL ledger passes the ledger contract, durability included, on SQLite and PostgreSQL.
+
+The PostgreSQL tests use the session's throwaway database (the ``postgres_url`` fixture), each
+ledger in a schema of its own.
+"""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
@@ -19,18 +22,10 @@ from o2c.adapters.memory import MemoryLedger
 from o2c.adapters.sql.ledger import SqlLedger, define_ledger_tables
 from o2c.domain.ledger import ChartOfAccounts, JournalEntry, Posting, Side
 from o2c.domain.money import money
-from o2c.ports.errors import (
-    AdapterError,
-    AdapterRejected,
-    AdapterUnavailable,
-)
+from o2c.ports.errors import AdapterError, AdapterRejected, AdapterUnavailable
 from o2c.ports.ledger import LedgerPort, PostingResult
 from o2c.testing import LedgerCapabilities, LedgerContract, strategies
 from o2c.testing.ledger import LedgerFactory, LedgerReopener, entry, invoice
-
-POSTGRES_URL = os.environ.get(
-    "O2C_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 @pytest.fixture
@@ -187,33 +182,6 @@ def test_any_batches_give_the_trial_balance_of_the_memory_ledger(
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[sa.URL]:
-    """A throwaway PostgreSQL database for this test session; skips when there is no server."""
-    server = sa.make_url(POSTGRES_URL)
-    maintenance = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"o2c_test_{uuid.uuid4().hex}"
-    try:
-        with maintenance.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as error:
-        maintenance.dispose()
-        pytest.skip(f"no PostgreSQL server at {server.render_as_string()}: {error.orig}")
-    try:
-        yield server.set(database=name)
-    finally:
-        with maintenance.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        maintenance.dispose()
-
-
-@pytest.fixture(scope="session")
-def postgres_engine(postgres_url: sa.URL) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(postgres_url)
-    yield engine
-    engine.dispose()
-
-
 def in_own_schema(engine: sa.Engine) -> sa.Engine:
     """The engine, working in a new schema that holds the journal's tables and nothing else."""
     schema = f"ledger_{uuid.uuid4().hex}"
@@ -244,7 +212,7 @@ class TestSqlLedgerOnPostgres(LedgerContract, SqlChecks):
         return LedgerCapabilities(durable=True)
 
 
-def test_a_postgres_url_creates_the_tables(postgres_url: sa.URL) -> None:
+def test_a_postgres_url_creates_the_tables(postgres_url: str) -> None:
     with SqlLedger(postgres_url) as ledger:
         ledger.post_batch([entry("E-1")])
     with SqlLedger(postgres_url) as reopened:
