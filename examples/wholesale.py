@@ -19,11 +19,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import o2c
-from o2c.domain.cash import Payer, Receipt
 from o2c.domain.customers import Address, Customer
 from o2c.domain.ledger import AccountRole
 from o2c.domain.money import Money, money, total, unit_price
 from o2c.domain.orders import OrderLine, OrderStatus
+from o2c.domain.receipts import Payer, Receipt
 from o2c.domain.reporting import Period
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms

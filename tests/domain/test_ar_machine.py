@@ -27,10 +27,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from o2c.domain.cash import (
     Allocation,
     AppliedSources,
-    Payer,
-    PaymentMethod,
-    Receipt,
-    ReceiptState,
     apply_cash,
     apply_statement,
     apply_to_item,
@@ -61,6 +57,7 @@ from o2c.domain.money import (
     zero,
 )
 from o2c.domain.posting import PostingRules, journal_entries
+from o2c.domain.receipts import Payer, PaymentMethod, Receipt, ReceiptState
 from o2c.domain.receivables import OpenItem
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms

@@ -35,16 +35,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import attrs
 
 from o2c.domain.errors import InvalidInput
 from o2c.domain.money import Money, decimals_of
+from o2c.domain.receipts import Payer, Receipt
 from o2c.domain.receivables import OpenItem
-
-if TYPE_CHECKING:
-    from o2c.domain.cash import Payer, Receipt
 
 __all__ = [
     "DEFAULT_LADDER",

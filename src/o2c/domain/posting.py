@@ -39,7 +39,6 @@ import attrs
 
 from o2c.domain.cash import (
     Allocation,
-    PaymentMethod,
     ReceiptApplied,
     ReceiptRecorded,
     ReceiptRefunded,
@@ -59,6 +58,7 @@ from o2c.domain.invoicing import (
 )
 from o2c.domain.ledger import AccountRole, ChartOfAccounts, JournalEntry, Posting, Side
 from o2c.domain.money import Money, from_minor, is_exact, to_minor, total, zero
+from o2c.domain.receipts import PaymentMethod
 
 __all__ = ["AmountLine", "POSTING_HANDLERS", "PostingRules", "journal_entries", "receipt_account"]
 

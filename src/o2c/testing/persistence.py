@@ -16,10 +16,10 @@ import attrs
 import pytest
 from hypothesis import strategies as st
 
-from o2c.domain.cash import Payer, Receipt
 from o2c.domain.customers import Customer
 from o2c.domain.ledger import JournalEntry, Posting, Side
 from o2c.domain.money import money
+from o2c.domain.receipts import Payer, Receipt
 from o2c.domain.receivables import Instalment, ItemKind, OpenItem
 from o2c.ports.errors import DuplicateRequest, NotFound
 from o2c.ports.persistence import Repository, UnitOfWork
