@@ -31,11 +31,9 @@ learns of every receipt exactly once per receipt id.
 
 from __future__ import annotations
 
-import decimal
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
 
 import attrs
 
@@ -49,6 +47,8 @@ from o2c.domain.errors import (
 )
 from o2c.domain.events import Changed, DomainEvent
 from o2c.domain.matching import (
+    _RATIO_CONTEXT,
+    _RATIO_PLACES,
     DEFAULT_LADDER,
     MatchContext,
     MatchingConfig,
@@ -57,10 +57,20 @@ from o2c.domain.matching import (
     PayerDirectory,
     Proposal,
     Suggestion,
+    _ratio,
     reference_core,
     similarity,
 )
-from o2c.domain.money import Currency, Money, decimals_of, is_exact, total, zero
+from o2c.domain.money import (
+    Currency,
+    Money,
+    decimals_of,
+    from_minor_units,
+    is_exact,
+    minor_units,
+    total,
+    zero,
+)
 from o2c.domain.receipts import (
     RECEIPT_LIFECYCLE,
     PaymentMethod,
@@ -94,8 +104,6 @@ __all__ = [
 
 DEFAULT_CONFIG = MatchingConfig()
 """The configuration cash application uses unless given one (no write-offs)."""
-
-_MINOR_CONTEXT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
 
 
 def _show(amount: Money) -> str:
@@ -354,11 +362,11 @@ class _Run:
         )
         currency = receipt.amount.currency
         places = self.places(currency)
-        amount_minor = _to_minor(receipt.amount, places)
+        amount_minor = minor_units(receipt.amount.amount, places)
         unapplied_minor = amount_minor
         if receipt.state is not ReceiptState.UNAPPLIED:
-            unapplied_minor -= _to_minor(receipt.applied, places)
-            unapplied_minor -= _to_minor(receipt.refunded, places)
+            unapplied_minor -= minor_units(receipt.applied.amount, places)
+            unapplied_minor -= minor_units(receipt.refunded.amount, places)
         index = self.index
         customer = index.customer_for(receipt.payer)
         context = MatchContext(receipt, customer, currency.code, unapplied_minor, self.config)
@@ -440,34 +448,33 @@ class _Run:
                 else:
                     note = "; partial payment, the item stays open"
             if discount:
-                note = f"; early-payment discount {_show(_money(discount, places, currency))} taken"
+                shown = _show(from_minor_units(discount, places, currency))
+                note = f"; early-payment discount {shown} taken"
             elif write_off:
-                note = (
-                    f"; short payment {_show(_money(write_off, places, currency))} written off "
-                    f"({tolerance.reason})"
-                )
+                shown = _show(from_minor_units(write_off, places, currency))
+                note = f"; short payment {shown} written off ({tolerance.reason})"
             index.settle(item_id, applied + discount + write_off)
             remaining -= applied
             applied_minor += applied
             zero_money = self.zero(currency)
-            values = (
-                receipt.receipt_id,
-                item_id,
-                _money(applied, places, currency),
-                _money(discount, places, currency) if discount else zero_money,
-                _money(write_off, places, currency) if write_off else zero_money,
-                tolerance.reason if write_off else None,
-                proposal.rule,
-                proposal.confidence,
-                proposal.explanation + note if note else proposal.explanation,
-                index.customer_of(item_id),
+            made.append(
+                Allocation(
+                    receipt_id=receipt.receipt_id,
+                    item_id=item_id,
+                    applied=from_minor_units(applied, places, currency),
+                    discount=(
+                        from_minor_units(discount, places, currency) if discount else zero_money
+                    ),
+                    write_off=(
+                        from_minor_units(write_off, places, currency) if write_off else zero_money
+                    ),
+                    write_off_reason=tolerance.reason if write_off else None,
+                    rule=proposal.rule,
+                    confidence=proposal.confidence,
+                    explanation=proposal.explanation + note if note else proposal.explanation,
+                    customer_id=index.customer_of(item_id),
+                )
             )
-            # One currency, a validated proposal's confidence and the tolerance's reason code: the
-            # amounts are all that is left to check, and integers check cheaply.
-            if applied >= 0 and discount >= 0 and write_off >= 0 and applied + discount + write_off:
-                made.append(_unchecked(Allocation, _ALLOCATION_FIELDS, values))
-            else:
-                made.append(Allocation(*values))  # raises what an invalid allocation raises
         return made, applied_minor
 
     def _applied(
@@ -484,30 +491,29 @@ class _Run:
         left = unapplied_minor - applied_now
         trigger = ReceiptTrigger.APPLY_ALL if left == 0 else ReceiptTrigger.APPLY_PART
         state = RECEIPT_LIFECYCLE.next_state(receipt.state, trigger, entity_id=receipt.receipt_id)
-        refunded_minor = _to_minor(receipt.refunded, places)
+        refunded_minor = minor_units(receipt.refunded.amount, places)
         applied_total = amount_minor - unapplied_minor + applied_now - refunded_minor
-        values = (
-            receipt.receipt_id,
-            receipt.amount,
-            receipt.value_date,
-            receipt.source_id,
-            receipt.payer,
-            receipt.remittance,
-            receipt.reference,
-            receipt.method,
-            state,
-            _money(applied_total, places, currency),
-            receipt.refunded,
+        # The class rather than attrs.evolve: a statement run builds one per matched receipt, and
+        # evolve costs more than the validation itself.
+        new = Receipt(
+            receipt_id=receipt.receipt_id,
+            amount=receipt.amount,
+            value_date=receipt.value_date,
+            source_id=receipt.source_id,
+            payer=receipt.payer,
+            remittance=receipt.remittance,
+            reference=receipt.reference,
+            method=receipt.method,
+            state=state,
+            applied=from_minor_units(applied_total, places, currency),
+            refunded=receipt.refunded,
         )
-        # Only the applied amount changed; the rest was validated when the receipt was built.
-        if applied_total >= 0 and applied_total + refunded_minor <= amount_minor:
-            new = _unchecked(Receipt, _RECEIPT_FIELDS, values)
-        else:
-            new = Receipt(*values)  # raises what an over-applied receipt raises
         allocations = tuple(made)
         self.allocations.extend(allocations)
         self.events.append(
-            ReceiptApplied(receipt.receipt_id, self.on, allocations, _money(left, places, currency))
+            ReceiptApplied(
+                receipt.receipt_id, self.on, allocations, from_minor_units(left, places, currency)
+            )
         )
         return new
 
@@ -534,32 +540,6 @@ class _Run:
             ReceiptQueuedForReview(receipt.receipt_id, self.on, unapplied, suggestions)
         )
         return receipt, entry
-
-
-_A = TypeVar("_A")
-_RECEIPT_FIELDS = tuple(field.name for field in attrs.fields(Receipt))
-_ALLOCATION_FIELDS = tuple(field.name for field in attrs.fields(Allocation))
-
-
-def _unchecked(cls: type[_A], names: tuple[str, ...], values: tuple[object, ...]) -> _A:
-    """An instance of a frozen attrs class built from values known to pass its validation.
-
-    Only for the engine above, which proves each case with integer checks on values built from
-    already validated parts, and otherwise calls the validating constructor, so an invalid value
-    still raises the usual error. A statement run builds tens of thousands of them.
-    """
-    new = object.__new__(cls)
-    for name, value in zip(names, values, strict=True):
-        object.__setattr__(new, name, value)
-    return new
-
-
-def _to_minor(amount: Money, places: int) -> int:
-    return int(amount.amount.scaleb(places, _MINOR_CONTEXT))
-
-
-def _money(minor: int, places: int, currency: Currency) -> Money:
-    return Money(Decimal(minor).scaleb(-places, _MINOR_CONTEXT), currency)
 
 
 def _suggest(
@@ -604,19 +584,17 @@ def _suggest(
         if index.currency_of(item_id) != context.currency:
             continue
         open_minor = index.open_minor(item_id)
-        closeness = _RATIO.divide(Decimal(min(paid, open_minor)), Decimal(max(paid, open_minor)))
-        closeness = closeness.quantize(_PLACES, context=_RATIO)
+        closeness = _ratio(min(paid, open_minor), max(paid, open_minor))
         currency = receipt.amount.currency
-        reason = (
-            f"{_show(_money(open_minor, places, currency))} open, {_show(receipt.unapplied)} paid"
-        )
+        shown_open = _show(from_minor_units(open_minor, places, currency))
+        reason = f"{shown_open} open, {_show(receipt.unapplied)} paid"
         best_reference = max(
             (similarity(t, key) for t in tokens for key in index.references_of(item_id)),
             default=Decimal(0),
         )
         # A suggestion is never as sure as a rule's proposal: scale below any default threshold.
-        score = _RATIO.multiply(max(closeness, best_reference), _SUGGESTION_WEIGHT)
-        score = score.quantize(_PLACES, context=_RATIO)
+        score = _RATIO_CONTEXT.multiply(max(closeness, best_reference), _SUGGESTION_WEIGHT)
+        score = score.quantize(_RATIO_PLACES, context=_RATIO_CONTEXT)
         if best_reference > closeness:
             reason = f"reference similarity {best_reference}; " + reason
         offer(item_id, score, reason)
@@ -624,9 +602,8 @@ def _suggest(
     return tuple(Suggestion(i, scores[i][0], scores[i][1]) for i in ranked)
 
 
-_RATIO = decimal.Context(prec=28, rounding=decimal.ROUND_DOWN)
-_PLACES = Decimal("0.0001")
 _SUGGESTION_WEIGHT = Decimal("0.75")
+"""Suggestion scores are ratios like the rules' confidences: they round the way matching does."""
 
 
 # --- public operations --------------------------------------------------------------------------
