@@ -27,9 +27,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from o2c.domain.cash import Payer, Receipt, StatementRun, apply_statement
+from o2c.domain.cash import StatementRun, apply_statement
 from o2c.domain.matching import MatchingConfig, PayerDirectory, WriteOffTolerance
 from o2c.domain.money import as_currency, from_minor, money
+from o2c.domain.receipts import Payer, Receipt
 from o2c.domain.receivables import DiscountOffer, Instalment, OpenItem
 
 EUR = as_currency("EUR")

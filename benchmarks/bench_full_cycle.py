@@ -32,13 +32,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import o2c
-from o2c.domain.cash import Payer, Receipt, apply_to_item
+from o2c.domain.cash import apply_to_item
 from o2c.domain.customers import Address, Customer
 from o2c.domain.invoicing import Invoice
-from o2c.domain.ledger import AccountRole, ChartOfAccounts, PostingRules
+from o2c.domain.ledger import AccountRole, ChartOfAccounts
 from o2c.domain.money import money, unit_price, zero
 from o2c.domain.orders import Order, OrderLine
-from o2c.domain.posting import journal_entries
+from o2c.domain.posting import PostingRules, journal_entries
+from o2c.domain.receipts import Payer, Receipt
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms
 from o2c.ports.carriers import Parcel

@@ -28,7 +28,6 @@ from __future__ import annotations
 from o2c.bootstrap import App, bootstrap
 from o2c.config import Config, ConfigError
 from o2c.domain.calendar import Adjustment, BusinessCalendar, Weekday
-from o2c.domain.cash import Payer, PaymentMethod, Receipt, ReceiptState
 from o2c.domain.credit import (
     AccountOnHold,
     CreditAccount,
@@ -119,12 +118,10 @@ from o2c.domain.invoicing import (
 from o2c.domain.ledger import (
     Account,
     AccountRole,
-    AmountLine,
     ChartOfAccounts,
     JournalEntry,
     Ledger,
     Posting,
-    PostingRules,
     Side,
     TrialBalance,
     TrialBalanceRow,
@@ -165,7 +162,9 @@ from o2c.domain.payments import (
     PaymentOperation,
     PaymentStatus,
 )
+from o2c.domain.posting import AmountLine, PostingRules
 from o2c.domain.quotes import Quote, QuoteStatus
+from o2c.domain.receipts import Payer, PaymentMethod, Receipt, ReceiptState
 from o2c.domain.receivables import DiscountOffer, Instalment, ItemKind, OpenItem
 from o2c.domain.reporting import (
     AgingBasis,

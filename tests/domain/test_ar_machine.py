@@ -27,10 +27,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from o2c.domain.cash import (
     Allocation,
     AppliedSources,
-    Payer,
-    PaymentMethod,
-    Receipt,
-    ReceiptState,
     apply_cash,
     apply_statement,
     apply_to_item,
@@ -48,7 +44,7 @@ from o2c.domain.invoicing import (
     TaxRounding,
     WriteOffKind,
 )
-from o2c.domain.ledger import AccountRole, Ledger, PostingRules
+from o2c.domain.ledger import AccountRole, Ledger
 from o2c.domain.matching import MatchingConfig, PayerDirectory, WriteOffTolerance
 from o2c.domain.money import (
     Money,
@@ -60,7 +56,8 @@ from o2c.domain.money import (
     total,
     zero,
 )
-from o2c.domain.posting import journal_entries
+from o2c.domain.posting import PostingRules, journal_entries
+from o2c.domain.receipts import Payer, PaymentMethod, Receipt, ReceiptState
 from o2c.domain.receivables import OpenItem
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms

@@ -14,17 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from o2c.domain.cash import (
-    RECEIPT_LIFECYCLE,
     Allocation,
     AppliedSources,
-    Payer,
-    Receipt,
     ReceiptApplied,
     ReceiptPlacedOnAccount,
     ReceiptQueuedForReview,
     ReceiptReversed,
-    ReceiptState,
-    ReceiptTrigger,
     apply_cash,
     apply_statement,
     apply_to_item,
@@ -42,6 +37,7 @@ from o2c.domain.errors import (
 )
 from o2c.domain.matching import MatchingConfig, WriteOffTolerance
 from o2c.domain.money import from_minor, money, total
+from o2c.domain.receipts import RECEIPT_LIFECYCLE, Payer, Receipt, ReceiptState, ReceiptTrigger
 from o2c.domain.receivables import DiscountOffer, Instalment, OpenItem
 
 DAY = date(2026, 3, 1)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import pickle
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import hypothesis.strategies as st
@@ -22,14 +24,13 @@ from o2c.domain.errors import (
 )
 from o2c.domain.ledger import (
     AccountRole,
-    AmountLine,
     JournalEntry,
     Ledger,
     Posting,
-    PostingRules,
     Side,
 )
 from o2c.domain.money import Money, from_minor, money, to_minor
+from o2c.domain.posting import AmountLine, PostingRules
 from o2c.domain.receivables import Instalment, OpenItem
 
 ON = date(2026, 3, 2)
@@ -413,6 +414,35 @@ def test_posting_from_an_older_ledger_branches_without_touching_the_newer() -> N
     assert "INV-2:invoice_issued" not in second
     assert "INV-2:invoice_issued" not in base
     assert first.get("DN-1:fee_charged") is None
+
+
+def test_posting_from_one_version_in_many_threads_gives_each_its_own_ledger() -> None:
+    base = Ledger.empty().post(an_invoice("INV-1"))
+    invoices = [an_invoice(f"INV-{n}", f"C{n}") for n in range(2, 34)]
+    start = threading.Barrier(len(invoices))
+
+    def post(entry: JournalEntry) -> Ledger:
+        start.wait()
+        return base.post(entry)
+
+    with ThreadPoolExecutor(max_workers=len(invoices)) as pool:
+        results = list(pool.map(post, invoices))
+    for entry, ledger in zip(invoices, results, strict=True):
+        assert ledger.entries == (*base.entries, entry)
+        assert ledger.receivable_balance("EUR") == eur("238.00")
+        assert ledger.trial_balance().is_balanced
+    assert base.entries == (an_invoice("INV-1"),)
+    assert base.receivable_balance("EUR") == eur("119.00")
+
+
+def test_an_unpickled_older_version_branches_instead_of_appending() -> None:
+    older = Ledger.empty().post(an_invoice("INV-1"))
+    newer = older.post(an_invoice("INV-2", "C2"))
+    older_again, newer_again = pickle.loads(pickle.dumps((older, newer)))
+    branch = older_again.post(RULES.fee_charged("DN-1", "C1", ON, eur("5.00")))
+    assert branch.entries == (*older.entries, RULES.fee_charged("DN-1", "C1", ON, eur("5.00")))
+    assert newer_again == newer
+    assert newer_again.receivable_balance("EUR") == eur("238.00")
 
 
 def test_a_whole_cycle_reconciles_ar_with_the_open_items() -> None:

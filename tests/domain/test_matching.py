@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from o2c.domain.cash import Payer, Receipt
 from o2c.domain.errors import InvalidInput
 from o2c.domain.matching import (
     CombinationRule,
@@ -26,6 +25,7 @@ from o2c.domain.matching import (
     similarity,
 )
 from o2c.domain.money import money
+from o2c.domain.receipts import Payer, Receipt
 from o2c.domain.receivables import DiscountOffer, Instalment, OpenItem
 
 DAY = date(2026, 3, 1)

@@ -713,6 +713,31 @@ def test_totals_equal_the_sum_of_the_lines(order_lines: tuple[OrderLine, ...]) -
         assert 0 <= line.net_amount.amount <= line.list_amount.amount
 
 
+PROGRESS_FIELDS = ("fulfilled", "back_ordered", "cancelled", "invoiced", "returned", "delivered")
+PROGRESS = st.integers(0, 12_000).map(lambda n: Decimal(n).scaleb(-2))
+
+
+def _refusal(build: Callable[[], OrderLine]) -> OrderLine | str:
+    """The line ``build`` makes, or the reason it was refused."""
+    try:
+        return build()
+    except InvalidQuantity as refused:
+        return refused.reason
+
+
+@given(lines(max_size=1), st.dictionaries(st.sampled_from(PROGRESS_FIELDS), PROGRESS))
+def test_moving_progress_equals_rebuilding_the_line(
+    order_lines: tuple[OrderLine, ...], progress: dict[str, Decimal]
+) -> None:
+    (line,) = order_lines
+    validated = _refusal(lambda: attrs.evolve(line, **progress))  # type: ignore[arg-type]
+    fast = _refusal(lambda: line._with_progress(**progress))
+    assert fast == validated
+    if isinstance(fast, OrderLine) and isinstance(validated, OrderLine):
+        assert attrs.asdict(fast, recurse=False) == attrs.asdict(validated, recurse=False)
+        assert fast.net_amount == validated.net_amount
+
+
 OPERATIONS = st.sampled_from(
     [
         "place", "review", "hold", "approve", "fulfil", "back_order", "cancel_line", "invoice",

@@ -12,9 +12,6 @@ from hypothesis import strategies as st
 
 from o2c.domain.cash import (
     Allocation,
-    Payer,
-    PaymentMethod,
-    Receipt,
     ReceiptApplied,
     ReceiptPlacedOnAccount,
     ReceiptRecorded,
@@ -45,12 +42,12 @@ from o2c.domain.ledger import (
     ChartOfAccounts,
     JournalEntry,
     Ledger,
-    PostingRules,
     Side,
 )
 from o2c.domain.money import Money, money, unit_price
 from o2c.domain.payments import PaymentCaptured, PaymentChargedBack, PaymentRefunded
-from o2c.domain.posting import POSTING_HANDLERS, journal_entries, receipt_account
+from o2c.domain.posting import POSTING_HANDLERS, PostingRules, journal_entries, receipt_account
+from o2c.domain.receipts import Payer, PaymentMethod, Receipt
 from o2c.domain.receivables import Instalment, ItemKind, OpenItem
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms

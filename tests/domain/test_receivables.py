@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from o2c.domain.errors import CurrencyMismatch, InvalidAmount, InvalidInput, OverAllocation
-from o2c.domain.money import from_minor, money
+from o2c.domain.money import decimals_of, from_minor, from_minor_units, money
 from o2c.domain.receivables import DiscountOffer, Instalment, ItemKind, OpenItem, open_total
 
 JAN1 = date(2026, 1, 1)
@@ -130,3 +131,24 @@ def test_open_never_leaves_zero_to_original(case: tuple[OpenItem, list[int]]) ->
         assert item.open == original - from_minor(applied, item.currency)
     if applied:
         assert item.reopen(from_minor(applied, item.currency)).open == original
+
+
+@given(
+    st.sampled_from(["EUR", "JPY", "KWD"]),
+    st.integers(1, 10**9),
+    st.data(),
+)
+def test_the_fast_instalment_equals_the_validated_one(
+    currency: str, amount_minor: int, data: st.DataObject
+) -> None:
+    places = decimals_of(currency)
+    part = Instalment.unpaid(date(2026, 2, 28), from_minor(amount_minor, currency))
+    open_minor = data.draw(st.integers(0, amount_minor))
+    fast = part._with_open_minor(open_minor, places)
+    validated = Instalment(
+        due_date=part.due_date,
+        amount=part.amount,
+        open=from_minor_units(open_minor, places, part.open.currency),
+    )
+    assert fast == validated
+    assert attrs.asdict(fast, recurse=False) == attrs.asdict(validated, recurse=False)

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from o2c.domain.cash import Payer, Receipt, ReceiptState, apply_to_item
+from o2c.domain.cash import apply_to_item
 from o2c.domain.errors import InvalidInput
 from o2c.domain.invoicing import Invoice, InvoiceableLine, InvoicePaid
 from o2c.domain.money import from_minor, money, to_minor, unit_price
+from o2c.domain.receipts import Payer, Receipt, ReceiptState
 from o2c.domain.receivables import Instalment, ItemKind, OpenItem
 from o2c.domain.settlement import (
     Receivable,

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from services_world import PARCEL, World, build_world, eur, widget_line
 
-from o2c.domain.cash import Payer, Receipt
 from o2c.domain.errors import EmptyInvoice
 from o2c.domain.orders import OrderStatus
 from o2c.domain.payments import PaymentStatus
+from o2c.domain.receipts import Payer, Receipt
 from o2c.services import Settings
 from o2c.services.context import OutOfStockPolicy
 from o2c.services.errors import (

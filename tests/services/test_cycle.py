@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from services_world import PARCEL, World, eur, widget_line
 
-from o2c.domain.cash import Payer, Receipt, ReceiptState
 from o2c.domain.credit import CreditOutcome, CreditStatus
 from o2c.domain.invoicing import InvoiceState
 from o2c.domain.orders import OrderStatus
 from o2c.domain.payments import PaymentStatus
+from o2c.domain.receipts import Payer, Receipt, ReceiptState
 from o2c.domain.reporting import Period
 
 

@@ -11,8 +11,8 @@ import attrs
 import pytest
 from services_world import PARCEL, World, build_world, eur, widget_line
 
-from o2c.domain.cash import Payer, Receipt
 from o2c.domain.customers import Customer
+from o2c.domain.receipts import Payer, Receipt
 from o2c.services.errors import IdempotencyKeyReused
 
 

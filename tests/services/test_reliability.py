@@ -12,13 +12,13 @@ import pytest
 from services_world import PARCEL, World, build_world, eur, widget_line
 
 from o2c.adapters.memory import Fault, MemoryInventory, MemoryLedger, TableRateCarrier
-from o2c.domain.cash import Payer, Receipt, ReceiptState
 from o2c.domain.events import DomainEvent
 from o2c.domain.invoicing import InvoiceState
 from o2c.domain.ledger import AccountRole, JournalEntry
 from o2c.domain.matching import MatchingConfig, WriteOffTolerance
 from o2c.domain.orders import OrderStatus
 from o2c.domain.payments import PaymentStatus
+from o2c.domain.receipts import Payer, Receipt, ReceiptState
 from o2c.domain.reporting import Period, StatementKind
 from o2c.ports.carriers import Booking, ShipmentRequest
 from o2c.ports.errors import AdapterUnavailable

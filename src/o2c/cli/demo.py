@@ -22,10 +22,10 @@ from rich.panel import Panel
 import o2c
 from o2c.cli import render
 from o2c.domain.calendar import BusinessCalendar
-from o2c.domain.cash import Payer, Receipt
 from o2c.domain.customers import Address, Customer
 from o2c.domain.money import Money, money, unit_price
 from o2c.domain.orders import OrderLine
+from o2c.domain.receipts import Payer, Receipt
 from o2c.domain.reporting import Period
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms

@@ -28,10 +28,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 import o2c
 from o2c.cli import render
-from o2c.domain.cash import Payer, Receipt
 from o2c.domain.customers import Address, Customer
 from o2c.domain.money import Money, Rounding, money, percent_of, total, unit_price, zero
 from o2c.domain.orders import OrderLine, OrderStatus
+from o2c.domain.receipts import Payer, Receipt
 from o2c.domain.reporting import AgingReport, Period
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms

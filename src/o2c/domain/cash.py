@@ -1,10 +1,9 @@
-"""Receipts and cash application: money that came in, and the open items it pays.
+"""Cash application: money that came in, and the open items it pays.
 
-A :class:`Receipt` is one incoming payment (a bank statement line, a captured card payment, a
-cheque): its amount, value date, who paid, the remittance text and structured reference they gave,
-and the id of the line it came from. Cash application decides which open items it pays. Each
-decision is an :class:`Allocation` that names the rule that made it, its confidence and an
-explanation, so a person can always see why money went where it went.
+A :class:`~o2c.domain.receipts.Receipt` (see :mod:`o2c.domain.receipts`) is one incoming payment.
+Cash application decides which open items it pays. Each decision is an :class:`Allocation` that
+names the rule that made it, its confidence and an explanation, so a person can always see why
+money went where it went.
 
 :func:`apply_statement` applies many receipts in one run against one
 :class:`~o2c.domain.matching.MatchingIndex`; :func:`apply_cash` applies one. Both climb the
@@ -32,12 +31,9 @@ learns of every receipt exactly once per receipt id.
 
 from __future__ import annotations
 
-import decimal
-import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
 
 import attrs
 
@@ -50,8 +46,9 @@ from o2c.domain.errors import (
     UnappliedCashExceeded,
 )
 from o2c.domain.events import Changed, DomainEvent
-from o2c.domain.lifecycle import Lifecycle
 from o2c.domain.matching import (
+    _RATIO_CONTEXT,
+    _RATIO_PLACES,
     DEFAULT_LADDER,
     MatchContext,
     MatchingConfig,
@@ -60,31 +57,42 @@ from o2c.domain.matching import (
     PayerDirectory,
     Proposal,
     Suggestion,
+    _ratio,
     reference_core,
     similarity,
 )
-from o2c.domain.money import Currency, Money, decimals_of, is_exact, total, zero
+from o2c.domain.money import (
+    Currency,
+    Money,
+    decimals_of,
+    from_minor_units,
+    is_exact,
+    minor_units,
+    total,
+    zero,
+)
+from o2c.domain.receipts import (
+    RECEIPT_LIFECYCLE,
+    PaymentMethod,
+    Receipt,
+    ReceiptState,
+    ReceiptTrigger,
+)
 from o2c.domain.receivables import OpenItem
 
 __all__ = [
     "DEFAULT_CONFIG",
-    "RECEIPT_LIFECYCLE",
     "Allocation",
     "AppliedSources",
     "CashApplication",
     "ExceptionEntry",
     "ItemApplication",
-    "Payer",
-    "PaymentMethod",
-    "Receipt",
     "ReceiptApplied",
     "ReceiptPlacedOnAccount",
     "ReceiptQueuedForReview",
     "ReceiptRecorded",
     "ReceiptRefunded",
     "ReceiptReversed",
-    "ReceiptState",
-    "ReceiptTrigger",
     "Reversal",
     "StatementRun",
     "apply_cash",
@@ -97,158 +105,10 @@ __all__ = [
 DEFAULT_CONFIG = MatchingConfig()
 """The configuration cash application uses unless given one (no write-offs)."""
 
-_MINOR_CONTEXT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
-
-
-# --- lifecycle ----------------------------------------------------------------------------------
-
-
-class ReceiptState(enum.Enum):
-    """Where a receipt stands in cash application."""
-
-    UNAPPLIED = "unapplied"
-    PARTIALLY_APPLIED = "partially_applied"
-    APPLIED = "applied"
-    ON_ACCOUNT = "on_account"
-    REFUNDED = "refunded"
-    REVERSED = "reversed"
-
-
-class ReceiptTrigger(enum.Enum):
-    """What moves a receipt."""
-
-    APPLY_PART = "apply_part"
-    """Allocations that leave some cash unapplied."""
-    APPLY_ALL = "apply_all"
-    """Allocations that use up the rest of the cash."""
-    PLACE_ON_ACCOUNT = "place_on_account"
-    REFUND_PART = "refund_part"
-    """Pay back some of the unapplied cash; the rest stays."""
-    REFUND_REST = "refund_rest"
-    """Pay back all the unapplied cash."""
-    REVERSE = "reverse"
-    """The payment bounced or was recalled: undo what it paid."""
-
-
-_S = ReceiptState
-_T = ReceiptTrigger
-
-RECEIPT_LIFECYCLE: Lifecycle[ReceiptState, ReceiptTrigger] = Lifecycle.of(
-    "receipt",
-    _S.UNAPPLIED,
-    [
-        ((_S.UNAPPLIED, _S.PARTIALLY_APPLIED, _S.ON_ACCOUNT), _T.APPLY_PART, _S.PARTIALLY_APPLIED),
-        ((_S.UNAPPLIED, _S.PARTIALLY_APPLIED, _S.ON_ACCOUNT), _T.APPLY_ALL, _S.APPLIED),
-        ((_S.UNAPPLIED, _S.PARTIALLY_APPLIED), _T.PLACE_ON_ACCOUNT, _S.ON_ACCOUNT),
-        (_S.UNAPPLIED, _T.REFUND_PART, _S.UNAPPLIED),
-        (_S.PARTIALLY_APPLIED, _T.REFUND_PART, _S.PARTIALLY_APPLIED),
-        (_S.ON_ACCOUNT, _T.REFUND_PART, _S.ON_ACCOUNT),
-        ((_S.UNAPPLIED, _S.ON_ACCOUNT), _T.REFUND_REST, _S.REFUNDED),
-        (_S.PARTIALLY_APPLIED, _T.REFUND_REST, _S.APPLIED),
-        (
-            (_S.UNAPPLIED, _S.PARTIALLY_APPLIED, _S.APPLIED, _S.ON_ACCOUNT),
-            _T.REVERSE,
-            _S.REVERSED,
-        ),
-    ],
-)
-"""The receipt lifecycle. A partly applied receipt whose rest is refunded counts as applied."""
-
-
-# --- receipts -----------------------------------------------------------------------------------
-
-
-class PaymentMethod(enum.Enum):
-    """How the money came."""
-
-    TRANSFER = "transfer"
-    DIRECT_DEBIT = "direct_debit"
-    CARD = "card"
-    CHEQUE = "cheque"
-    WALLET = "wallet"
-    CASH = "cash"
-
-
-@attrs.frozen
-class Payer:
-    """Who paid, as far as the bank or gateway tells: a customer id if known, a name, an account."""
-
-    customer_id: str | None = None
-    name: str = ""
-    account: str = ""
-    """The payer's account, e.g. an IBAN."""
-
 
 def _show(amount: Money) -> str:
     """An amount for an explanation: plain, without locale formatting (which is slow)."""
     return f"{amount.amount} {amount.currency.code}"
-
-
-def _zero_like(receipt: Receipt) -> Money:
-    return zero(receipt.amount.currency)
-
-
-@attrs.frozen
-class Receipt:
-    """One incoming payment and what has become of it.
-
-    ``applied`` is what allocations took, ``refunded`` what was paid back; the rest is
-    :attr:`unapplied`. ``source_id`` names the statement line or gateway payment the receipt came
-    from; cash application applies each source once.
-    """
-
-    receipt_id: str
-    amount: Money
-    value_date: date
-    source_id: str
-    payer: Payer = Payer()
-    remittance: str = ""
-    """The free text the payer sent along."""
-    reference: str | None = None
-    """A structured reference (an RF creditor reference, an invoice number, a payment intent id)."""
-    method: PaymentMethod = PaymentMethod.TRANSFER
-    state: ReceiptState = ReceiptState.UNAPPLIED
-    applied: Money = attrs.field(default=attrs.Factory(_zero_like, takes_self=True))
-    refunded: Money = attrs.field(default=attrs.Factory(_zero_like, takes_self=True))
-    payment_id: str | None = None
-    """The card payment whose money this receipt records; ``None`` for a bank receipt."""
-
-    def __attrs_post_init__(self) -> None:
-        if not self.receipt_id or not self.source_id:
-            raise InvalidInput(
-                field="receipt", value=self.receipt_id, reason="needs an id and a source id"
-            )
-        code = self.amount.currency.code
-        if self.applied.currency.code != code or self.refunded.currency.code != code:
-            bad = self.applied if self.applied.currency.code != code else self.refunded
-            raise CurrencyMismatch(expected=code, actual=bad.currency.code)
-        if self.amount.amount <= 0 or not is_exact(self.amount):
-            raise InvalidAmount(
-                value=str(self.amount), reason="a receipt must be positive and exact"
-            )
-        if (
-            self.applied.amount < 0
-            or self.refunded.amount < 0
-            or self.applied.amount + self.refunded.amount > self.amount.amount
-        ):
-            raise InvalidAmount(
-                value=f"{self.applied} applied, {self.refunded} refunded",
-                reason=f"must be non-negative and add up to at most {self.amount}",
-            )
-
-    @property
-    def currency(self) -> str:
-        """The receipt's currency code."""
-        return str(self.amount.currency.code)
-
-    @property
-    def unapplied(self) -> Money:
-        """Cash neither applied nor refunded (zero once the receipt is reversed)."""
-        if self.state is ReceiptState.REVERSED:
-            return zero(self.amount.currency)
-        return Money(
-            self.amount.amount - self.applied.amount - self.refunded.amount, self.amount.currency
-        )
 
 
 # --- allocations and results --------------------------------------------------------------------
@@ -502,11 +362,11 @@ class _Run:
         )
         currency = receipt.amount.currency
         places = self.places(currency)
-        amount_minor = _to_minor(receipt.amount, places)
+        amount_minor = minor_units(receipt.amount.amount, places)
         unapplied_minor = amount_minor
         if receipt.state is not ReceiptState.UNAPPLIED:
-            unapplied_minor -= _to_minor(receipt.applied, places)
-            unapplied_minor -= _to_minor(receipt.refunded, places)
+            unapplied_minor -= minor_units(receipt.applied.amount, places)
+            unapplied_minor -= minor_units(receipt.refunded.amount, places)
         index = self.index
         customer = index.customer_for(receipt.payer)
         context = MatchContext(receipt, customer, currency.code, unapplied_minor, self.config)
@@ -588,34 +448,33 @@ class _Run:
                 else:
                     note = "; partial payment, the item stays open"
             if discount:
-                note = f"; early-payment discount {_show(_money(discount, places, currency))} taken"
+                shown = _show(from_minor_units(discount, places, currency))
+                note = f"; early-payment discount {shown} taken"
             elif write_off:
-                note = (
-                    f"; short payment {_show(_money(write_off, places, currency))} written off "
-                    f"({tolerance.reason})"
-                )
+                shown = _show(from_minor_units(write_off, places, currency))
+                note = f"; short payment {shown} written off ({tolerance.reason})"
             index.settle(item_id, applied + discount + write_off)
             remaining -= applied
             applied_minor += applied
             zero_money = self.zero(currency)
-            values = (
-                receipt.receipt_id,
-                item_id,
-                _money(applied, places, currency),
-                _money(discount, places, currency) if discount else zero_money,
-                _money(write_off, places, currency) if write_off else zero_money,
-                tolerance.reason if write_off else None,
-                proposal.rule,
-                proposal.confidence,
-                proposal.explanation + note if note else proposal.explanation,
-                index.customer_of(item_id),
+            made.append(
+                Allocation(
+                    receipt_id=receipt.receipt_id,
+                    item_id=item_id,
+                    applied=from_minor_units(applied, places, currency),
+                    discount=(
+                        from_minor_units(discount, places, currency) if discount else zero_money
+                    ),
+                    write_off=(
+                        from_minor_units(write_off, places, currency) if write_off else zero_money
+                    ),
+                    write_off_reason=tolerance.reason if write_off else None,
+                    rule=proposal.rule,
+                    confidence=proposal.confidence,
+                    explanation=proposal.explanation + note if note else proposal.explanation,
+                    customer_id=index.customer_of(item_id),
+                )
             )
-            # One currency, a validated proposal's confidence and the tolerance's reason code: the
-            # amounts are all that is left to check, and integers check cheaply.
-            if applied >= 0 and discount >= 0 and write_off >= 0 and applied + discount + write_off:
-                made.append(_unchecked(Allocation, _ALLOCATION_FIELDS, values))
-            else:
-                made.append(Allocation(*values))  # raises what an invalid allocation raises
         return made, applied_minor
 
     def _applied(
@@ -632,31 +491,30 @@ class _Run:
         left = unapplied_minor - applied_now
         trigger = ReceiptTrigger.APPLY_ALL if left == 0 else ReceiptTrigger.APPLY_PART
         state = RECEIPT_LIFECYCLE.next_state(receipt.state, trigger, entity_id=receipt.receipt_id)
-        refunded_minor = _to_minor(receipt.refunded, places)
+        refunded_minor = minor_units(receipt.refunded.amount, places)
         applied_total = amount_minor - unapplied_minor + applied_now - refunded_minor
-        values = (
-            receipt.receipt_id,
-            receipt.amount,
-            receipt.value_date,
-            receipt.source_id,
-            receipt.payer,
-            receipt.remittance,
-            receipt.reference,
-            receipt.method,
-            state,
-            _money(applied_total, places, currency),
-            receipt.refunded,
-            receipt.payment_id,
+        # The class rather than attrs.evolve: a statement run builds one per matched receipt, and
+        # evolve costs more than the validation itself.
+        new = Receipt(
+            receipt_id=receipt.receipt_id,
+            amount=receipt.amount,
+            value_date=receipt.value_date,
+            source_id=receipt.source_id,
+            payer=receipt.payer,
+            remittance=receipt.remittance,
+            reference=receipt.reference,
+            method=receipt.method,
+            state=state,
+            applied=from_minor_units(applied_total, places, currency),
+            refunded=receipt.refunded,
+            payment_id=receipt.payment_id,
         )
-        # Only the applied amount changed; the rest was validated when the receipt was built.
-        if applied_total >= 0 and applied_total + refunded_minor <= amount_minor:
-            new = _unchecked(Receipt, _RECEIPT_FIELDS, values)
-        else:
-            new = Receipt(*values)  # raises what an over-applied receipt raises
         allocations = tuple(made)
         self.allocations.extend(allocations)
         self.events.append(
-            ReceiptApplied(receipt.receipt_id, self.on, allocations, _money(left, places, currency))
+            ReceiptApplied(
+                receipt.receipt_id, self.on, allocations, from_minor_units(left, places, currency)
+            )
         )
         return new
 
@@ -683,32 +541,6 @@ class _Run:
             ReceiptQueuedForReview(receipt.receipt_id, self.on, unapplied, suggestions)
         )
         return receipt, entry
-
-
-_A = TypeVar("_A")
-_RECEIPT_FIELDS = tuple(field.name for field in attrs.fields(Receipt))
-_ALLOCATION_FIELDS = tuple(field.name for field in attrs.fields(Allocation))
-
-
-def _unchecked(cls: type[_A], names: tuple[str, ...], values: tuple[object, ...]) -> _A:
-    """An instance of a frozen attrs class built from values known to pass its validation.
-
-    Only for the engine above, which proves each case with integer checks on values built from
-    already validated parts, and otherwise calls the validating constructor, so an invalid value
-    still raises the usual error. A statement run builds tens of thousands of them.
-    """
-    new = object.__new__(cls)
-    for name, value in zip(names, values, strict=True):
-        object.__setattr__(new, name, value)
-    return new
-
-
-def _to_minor(amount: Money, places: int) -> int:
-    return int(amount.amount.scaleb(places, _MINOR_CONTEXT))
-
-
-def _money(minor: int, places: int, currency: Currency) -> Money:
-    return Money(Decimal(minor).scaleb(-places, _MINOR_CONTEXT), currency)
 
 
 def _suggest(
@@ -753,19 +585,17 @@ def _suggest(
         if index.currency_of(item_id) != context.currency:
             continue
         open_minor = index.open_minor(item_id)
-        closeness = _RATIO.divide(Decimal(min(paid, open_minor)), Decimal(max(paid, open_minor)))
-        closeness = closeness.quantize(_PLACES, context=_RATIO)
+        closeness = _ratio(min(paid, open_minor), max(paid, open_minor))
         currency = receipt.amount.currency
-        reason = (
-            f"{_show(_money(open_minor, places, currency))} open, {_show(receipt.unapplied)} paid"
-        )
+        shown_open = _show(from_minor_units(open_minor, places, currency))
+        reason = f"{shown_open} open, {_show(receipt.unapplied)} paid"
         best_reference = max(
             (similarity(t, key) for t in tokens for key in index.references_of(item_id)),
             default=Decimal(0),
         )
         # A suggestion is never as sure as a rule's proposal: scale below any default threshold.
-        score = _RATIO.multiply(max(closeness, best_reference), _SUGGESTION_WEIGHT)
-        score = score.quantize(_PLACES, context=_RATIO)
+        score = _RATIO_CONTEXT.multiply(max(closeness, best_reference), _SUGGESTION_WEIGHT)
+        score = score.quantize(_RATIO_PLACES, context=_RATIO_CONTEXT)
         if best_reference > closeness:
             reason = f"reference similarity {best_reference}; " + reason
         offer(item_id, score, reason)
@@ -773,9 +603,8 @@ def _suggest(
     return tuple(Suggestion(i, scores[i][0], scores[i][1]) for i in ranked)
 
 
-_RATIO = decimal.Context(prec=28, rounding=decimal.ROUND_DOWN)
-_PLACES = Decimal("0.0001")
 _SUGGESTION_WEIGHT = Decimal("0.75")
+"""Suggestion scores are ratios like the rules' confidences: they round the way matching does."""
 
 
 # --- public operations --------------------------------------------------------------------------

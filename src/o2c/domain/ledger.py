@@ -1,4 +1,4 @@
-"""Double-entry bookkeeping: journal entries, a chart of accounts, posting rules and the ledger.
+"""Double-entry bookkeeping: journal entries, a chart of accounts and the ledger.
 
 The model follows the classic shape of plain-text accounting: immutable records all the way down.
 
@@ -10,9 +10,9 @@ The model follows the classic shape of plain-text accounting: immutable records 
   currency. Its constructor checks that, so an unbalanced entry cannot exist.
 * A :class:`ChartOfAccounts` maps each :class:`AccountRole` (receivable, revenue, tax payable...)
   to an account code the user configures; :meth:`ChartOfAccounts.default` is a sensible start.
-* :class:`PostingRules` turns each business event of the cycle into a journal entry, one method per
-  event. Entry ids are derived from the source (``"INV-1:invoice_issued"``), so posting an event
-  twice posts it once.
+* :class:`~o2c.domain.posting.PostingRules` (in :mod:`o2c.domain.posting`) turns each business
+  event of the cycle into a journal entry. Entry ids are derived from the source
+  (``"INV-1:invoice_issued"``), so posting an event twice posts it once.
 * A :class:`Ledger` is an immutable value holding the posted entries and the running balances.
   :meth:`Ledger.post` returns a new ledger; posting an entry already there is a no-op, posting
   different content under a known id raises :class:`~o2c.domain.errors.DuplicateEntry`, and
@@ -28,16 +28,14 @@ time proportional to the ledger's size; the older value itself never changes.
 from __future__ import annotations
 
 import enum
-import threading
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from types import MappingProxyType
 
 import attrs
 
 from o2c.domain.errors import (
-    CurrencyMismatch,
     DuplicateEntry,
     InvalidAmount,
     InvalidInput,
@@ -45,7 +43,7 @@ from o2c.domain.errors import (
     UnknownAccount,
     UnmappedAccountRole,
 )
-from o2c.domain.money import Money, from_minor, is_exact, to_minor, total, zero
+from o2c.domain.money import Money, from_minor, is_exact, to_minor, total
 
 __all__ = [
     "Side",
@@ -54,8 +52,6 @@ __all__ = [
     "AccountRole",
     "Account",
     "ChartOfAccounts",
-    "AmountLine",
-    "PostingRules",
     "Ledger",
     "TrialBalance",
     "TrialBalanceRow",
@@ -315,554 +311,6 @@ class ChartOfAccounts:
         return ChartOfAccounts(self.accounts, tuple((r, c) for r, c in self.roles if r is not role))
 
 
-# --- posting rules ----------------------------------------------------------------------------
-
-
-@attrs.frozen
-class AmountLine:
-    """An amount for a posting rule, optionally to its own account and with a memo.
-
-    Revenue lines without ``account`` go to the chart's revenue account; tax lines to its tax
-    payable account. ``memo`` keeps lines apart that share an account (tax per rate: ``S 19%``).
-    A negative revenue line (a discount line) is posted on the other side.
-    """
-
-    amount: Money
-    account: str | None = None
-    memo: str | None = None
-
-
-_PostingKey = tuple[str, str | None, str | None, str | None, str]
-
-
-class _Draft:
-    """Collects signed amounts per account, party, document, memo and currency, in order."""
-
-    __slots__ = ("units",)
-
-    def __init__(self) -> None:
-        self.units: dict[_PostingKey, int] = {}
-
-    def add(
-        self,
-        account: str,
-        side: Side,
-        amount: Money,
-        *,
-        party: str | None = None,
-        document: str | None = None,
-        memo: str | None = None,
-    ) -> None:
-        units = to_minor(amount)
-        key = (account, party, document, memo, str(amount.currency.code))
-        self.units[key] = self.units.get(key, 0) + (units if side is Side.DEBIT else -units)
-
-    def postings(self) -> tuple[Posting, ...]:
-        return tuple(
-            Posting(
-                account,
-                Side.DEBIT if units > 0 else Side.CREDIT,
-                from_minor(abs(units), currency),
-                party,
-                document,
-                memo,
-            )
-            for (account, party, document, memo, currency), units in self.units.items()
-            if units != 0
-        )
-
-
-def _positive(amount: Money, what: str) -> Money:
-    if amount.amount <= 0 or not is_exact(amount):
-        raise InvalidAmount(value=str(amount), reason=f"{what} must be positive and exact")
-    return amount
-
-
-@attrs.frozen
-class PostingRules:
-    """One pure method per business event, each returning the journal entry that records it.
-
-    Entry ids are ``f"{source_id}:{kind}"`` (the kind is the method name), so the same event always
-    gives the same entry and the ledger posts it once. Rules that need a role the chart does not
-    map raise :class:`UnmappedAccountRole`.
-    """
-
-    chart: ChartOfAccounts = attrs.field(factory=ChartOfAccounts.default)
-
-    def _entry(
-        self,
-        source_id: str,
-        kind: str,
-        on: date,
-        description: str,
-        draft: _Draft,
-        **metadata: str | None,
-    ) -> JournalEntry:
-        meta = {"kind": kind, **{k: v for k, v in metadata.items() if v is not None}}
-        return JournalEntry(
-            f"{source_id}:{kind}", on, description, draft.postings(), source_id, meta
-        )
-
-    def _code(self, role: AccountRole) -> str:
-        return self.chart.code(role)
-
-    def _document(
-        self,
-        *,
-        draft: _Draft,
-        side: Side,
-        document_id: str,
-        customer_id: str,
-        revenue: Sequence[AmountLine],
-        tax: Sequence[AmountLine],
-        gross: Money | None,
-        applies_to: str | None = None,
-    ) -> None:
-        """Receivable on ``side`` against revenue and tax on the other side."""
-        if not revenue:
-            raise InvalidInput(
-                field="revenue", value=document_id, reason="a document needs revenue lines"
-            )
-        lines_total = total((line.amount for line in (*revenue, *tax)), revenue[0].amount.currency)
-        draft.add(
-            self._code(AccountRole.RECEIVABLE),
-            side,
-            lines_total if gross is None else gross,
-            party=customer_id,
-            document=applies_to or document_id,
-        )
-        for line in revenue:
-            account = line.account or self._code(AccountRole.REVENUE)
-            draft.add(account, side.opposite, line.amount, memo=line.memo)
-        for line in tax:
-            account = line.account or self._code(AccountRole.TAX_PAYABLE)
-            draft.add(account, side.opposite, line.amount, memo=line.memo)
-
-    def invoice_issued(
-        self,
-        invoice_id: str,
-        customer_id: str,
-        on: date,
-        revenue: Sequence[AmountLine],
-        tax: Sequence[AmountLine] = (),
-        *,
-        gross: Money | None = None,
-    ) -> JournalEntry:
-        """Receivable (gross) to revenue (net, per account) and tax payable (per rate).
-
-        Pass ``gross`` (the invoice total) to have it checked against the lines: a disagreement
-        raises :class:`UnbalancedEntry`.
-        """
-        draft = _Draft()
-        self._document(
-            draft=draft,
-            side=Side.DEBIT,
-            document_id=invoice_id,
-            customer_id=customer_id,
-            revenue=revenue,
-            tax=tax,
-            gross=gross,
-        )
-        return self._entry(
-            invoice_id, "invoice_issued", on, f"Invoice {invoice_id}", draft, customer=customer_id
-        )
-
-    def credit_note_issued(
-        self,
-        credit_note_id: str,
-        customer_id: str,
-        on: date,
-        revenue: Sequence[AmountLine],
-        tax: Sequence[AmountLine] = (),
-        *,
-        gross: Money | None = None,
-        applies_to: str | None = None,
-    ) -> JournalEntry:
-        """The mirror of an invoice: revenue and tax payable to receivable.
-
-        ``applies_to`` names the invoice the credit note offsets; the receivable posting carries it
-        as its document so the invoice's open item reconciles.
-        """
-        draft = _Draft()
-        self._document(
-            draft=draft,
-            side=Side.CREDIT,
-            document_id=credit_note_id,
-            customer_id=customer_id,
-            revenue=revenue,
-            tax=tax,
-            gross=gross,
-            applies_to=applies_to,
-        )
-        return self._entry(
-            credit_note_id,
-            "credit_note_issued",
-            on,
-            f"Credit note {credit_note_id}",
-            draft,
-            customer=customer_id,
-            applies_to=applies_to,
-        )
-
-    def receipt_recorded(
-        self,
-        receipt_id: str,
-        on: date,
-        amount: Money,
-        *,
-        customer_id: str | None = None,
-        via: AccountRole = AccountRole.BANK,
-    ) -> JournalEntry:
-        """Money in: bank (or gateway clearing, ``via``) to unapplied cash, for the payer if known.
-
-        Pass ``customer_id`` when the payer is known; it becomes the party of unapplied cash.
-        """
-        draft = _Draft()
-        draft.add(self._cash_account(via), Side.DEBIT, _positive(amount, "a receipt"))
-        draft.add(self._code(AccountRole.UNAPPLIED_CASH), Side.CREDIT, amount, party=customer_id)
-        return self._entry(
-            receipt_id, "receipt_recorded", on, f"Receipt {receipt_id}", draft, customer=customer_id
-        )
-
-    def receipt_applied(
-        self,
-        receipt_id: str,
-        invoice_id: str,
-        customer_id: str,
-        on: date,
-        amount: Money,
-        *,
-        application_id: str | None = None,
-    ) -> JournalEntry:
-        """Unapplied cash to the invoice's receivable.
-
-        The source id is ``application_id``, by default ``f"{receipt_id}/{invoice_id}"``; pass your
-        own when one receipt is applied to one invoice more than once.
-        """
-        source = application_id or f"{receipt_id}/{invoice_id}"
-        draft = _Draft()
-        draft.add(
-            self._code(AccountRole.UNAPPLIED_CASH),
-            Side.DEBIT,
-            _positive(amount, "an application"),
-            party=customer_id,
-        )
-        draft.add(
-            self._code(AccountRole.RECEIVABLE),
-            Side.CREDIT,
-            amount,
-            party=customer_id,
-            document=invoice_id,
-        )
-        return self._entry(
-            source,
-            "receipt_applied",
-            on,
-            f"Receipt {receipt_id} applied to {invoice_id}",
-            draft,
-            customer=customer_id,
-            receipt=receipt_id,
-            invoice=invoice_id,
-        )
-
-    def _reduce_receivable(
-        self,
-        *,
-        kind: str,
-        description: str,
-        source_id: str,
-        invoice_id: str,
-        customer_id: str,
-        on: date,
-        amount: Money,
-        expense: AccountRole,
-        tax_adjustment: Sequence[AmountLine],
-    ) -> JournalEntry:
-        """``expense`` (net of any tax adjustment) and tax payable to the invoice's receivable."""
-        _positive(amount, kind.replace("_", " "))
-        tax_total = total((line.amount for line in tax_adjustment), amount.currency)
-        net = amount - tax_total
-        if net.amount < 0 or any(line.amount.amount < 0 for line in tax_adjustment):
-            raise InvalidInput(
-                field="tax adjustment",
-                value=str(tax_total),
-                reason=f"must be positive parts of the {amount} taken off",
-            )
-        draft = _Draft()
-        if net.amount > 0:
-            draft.add(self._code(expense), Side.DEBIT, net)
-        for line in tax_adjustment:
-            account = line.account or self._code(AccountRole.TAX_PAYABLE)
-            draft.add(account, Side.DEBIT, line.amount, memo=line.memo)
-        draft.add(
-            self._code(AccountRole.RECEIVABLE),
-            Side.CREDIT,
-            amount,
-            party=customer_id,
-            document=invoice_id,
-        )
-        return self._entry(
-            source_id, kind, on, description, draft, customer=customer_id, invoice=invoice_id
-        )
-
-    def discount_taken(
-        self,
-        invoice_id: str,
-        customer_id: str,
-        on: date,
-        discount: Money,
-        tax_adjustment: Sequence[AmountLine] = (),
-        *,
-        source_id: str | None = None,
-    ) -> JournalEntry:
-        """An early-payment discount: sales discounts (and the tax it corrects) to receivable.
-
-        ``discount`` is the gross amount taken off the invoice; ``tax_adjustment`` are the parts of
-        it that reduce tax payable (per rate), and sales discounts get the rest.
-        """
-        return self._reduce_receivable(
-            kind="discount_taken",
-            description=f"Early-payment discount on {invoice_id}",
-            source_id=source_id or invoice_id,
-            invoice_id=invoice_id,
-            customer_id=customer_id,
-            on=on,
-            amount=discount,
-            expense=AccountRole.SALES_DISCOUNTS,
-            tax_adjustment=tax_adjustment,
-        )
-
-    def short_payment_written_off(
-        self,
-        invoice_id: str,
-        customer_id: str,
-        on: date,
-        amount: Money,
-        *,
-        source_id: str | None = None,
-    ) -> JournalEntry:
-        """A short payment within tolerance: write-off (small differences) to receivable."""
-        return self._reduce_receivable(
-            kind="short_payment_written_off",
-            description=f"Short payment on {invoice_id} written off",
-            source_id=source_id or invoice_id,
-            invoice_id=invoice_id,
-            customer_id=customer_id,
-            on=on,
-            amount=amount,
-            expense=AccountRole.WRITE_OFF,
-            tax_adjustment=(),
-        )
-
-    def bad_debt_written_off(
-        self,
-        invoice_id: str,
-        customer_id: str,
-        on: date,
-        amount: Money,
-        tax_adjustment: Sequence[AmountLine] = (),
-        *,
-        source_id: str | None = None,
-    ) -> JournalEntry:
-        """A bad debt: bad-debt expense (or allowance) to receivable.
-
-        ``tax_adjustment`` are the parts of ``amount`` whose tax is reclaimed from the tax office,
-        where the law allows it.
-        """
-        return self._reduce_receivable(
-            kind="bad_debt_written_off",
-            description=f"Bad debt {invoice_id} written off",
-            source_id=source_id or invoice_id,
-            invoice_id=invoice_id,
-            customer_id=customer_id,
-            on=on,
-            amount=amount,
-            expense=AccountRole.BAD_DEBT,
-            tax_adjustment=tax_adjustment,
-        )
-
-    def _charge(
-        self, *, kind: str, charge_id: str, customer_id: str, on: date, amount: Money, income: str
-    ) -> JournalEntry:
-        draft = _Draft()
-        draft.add(
-            self._code(AccountRole.RECEIVABLE),
-            Side.DEBIT,
-            _positive(amount, "a charge"),
-            party=customer_id,
-            document=charge_id,
-        )
-        draft.add(income, Side.CREDIT, amount)
-        description = f"{kind.split('_', maxsplit=1)[0].capitalize()} charge {charge_id}"
-        return self._entry(charge_id, kind, on, description, draft, customer=customer_id)
-
-    def fee_charged(
-        self, charge_id: str, customer_id: str, on: date, amount: Money
-    ) -> JournalEntry:
-        """A dunning fee: receivable (the charge document) to fee income."""
-        return self._charge(
-            kind="fee_charged",
-            charge_id=charge_id,
-            customer_id=customer_id,
-            on=on,
-            amount=amount,
-            income=self._code(AccountRole.FEE_INCOME),
-        )
-
-    def interest_charged(
-        self, charge_id: str, customer_id: str, on: date, amount: Money
-    ) -> JournalEntry:
-        """Late-payment interest: receivable (the charge document) to interest income."""
-        return self._charge(
-            kind="interest_charged",
-            charge_id=charge_id,
-            customer_id=customer_id,
-            on=on,
-            amount=amount,
-            income=self._code(AccountRole.INTEREST_INCOME),
-        )
-
-    def credit_refunded(
-        self,
-        refund_id: str,
-        customer_id: str,
-        on: date,
-        amount: Money,
-        *,
-        held_in: AccountRole = AccountRole.UNAPPLIED_CASH,
-        via: AccountRole = AccountRole.BANK,
-    ) -> JournalEntry:
-        """Money back to a customer: unapplied cash (or customer credit, ``held_in``) to bank."""
-        if held_in not in (AccountRole.UNAPPLIED_CASH, AccountRole.CUSTOMER_CREDIT):
-            raise InvalidInput(
-                field="held in",
-                value=held_in.value,
-                reason="a refund comes out of unapplied cash or customer credit",
-            )
-        draft = _Draft()
-        draft.add(self._code(held_in), Side.DEBIT, _positive(amount, "a refund"), party=customer_id)
-        draft.add(self._cash_account(via), Side.CREDIT, amount)
-        return self._entry(
-            refund_id, "credit_refunded", on, f"Refund {refund_id}", draft, customer=customer_id
-        )
-
-    def receipt_reversed(
-        self,
-        receipt_id: str,
-        on: date,
-        amount: Money,
-        applications: Sequence[tuple[str, Money]] = (),
-        *,
-        customer_id: str | None = None,
-        via: AccountRole = AccountRole.BANK,
-    ) -> JournalEntry:
-        """A bounced or charged-back receipt: the mirror of its recording and its applications.
-
-        ``applications`` are ``(invoice id, amount)`` pairs: those invoices' receivables reopen;
-        what was never applied leaves unapplied cash. The money leaves bank (or gateway clearing
-        for a card chargeback, ``via``).
-        """
-        _positive(amount, "a reversal")
-        applied = total((part for _, part in applications), amount.currency)
-        unapplied = amount - applied
-        if unapplied.amount < 0:
-            raise InvalidInput(
-                field="applications",
-                value=str(applied),
-                reason=f"more than the {amount} received",
-            )
-        draft = _Draft()
-        for invoice_id, part in applications:
-            draft.add(
-                self._code(AccountRole.RECEIVABLE),
-                Side.DEBIT,
-                _positive(part, "an application"),
-                party=customer_id,
-                document=invoice_id,
-            )
-        if unapplied.amount > 0:
-            draft.add(
-                self._code(AccountRole.UNAPPLIED_CASH), Side.DEBIT, unapplied, party=customer_id
-            )
-        draft.add(self._cash_account(via), Side.CREDIT, amount)
-        return self._entry(
-            receipt_id,
-            "receipt_reversed",
-            on,
-            f"Receipt {receipt_id} reversed",
-            draft,
-            customer=customer_id,
-        )
-
-    def gateway_settled(
-        self, settlement_id: str, on: date, gross: Money, fees: Money | None = None
-    ) -> JournalEntry:
-        """A gateway payout: bank (net of fees) and payment fees to gateway clearing (gross)."""
-        _positive(gross, "a settlement")
-        fee = zero(gross.currency) if fees is None else fees
-        if fee.currency != gross.currency:
-            raise CurrencyMismatch(expected=gross.currency.code, actual=fee.currency.code)
-        if fee.amount < 0 or fee >= gross:
-            raise InvalidInput(
-                field="fees", value=str(fee), reason=f"must be at least zero and below {gross}"
-            )
-        draft = _Draft()
-        draft.add(self._code(AccountRole.BANK), Side.DEBIT, gross - fee)
-        if fee.amount > 0:
-            draft.add(self._code(AccountRole.PAYMENT_FEES), Side.DEBIT, fee)
-        draft.add(self._code(AccountRole.GATEWAY_CLEARING), Side.CREDIT, gross)
-        return self._entry(
-            settlement_id, "gateway_settled", on, f"Gateway settlement {settlement_id}", draft
-        )
-
-    def fx_difference(
-        self,
-        source_id: str,
-        customer_id: str,
-        on: date,
-        booked: Money,
-        settled: Money,
-        *,
-        invoice_id: str | None = None,
-    ) -> JournalEntry | None:
-        """The realised FX gain or loss when a foreign-currency receivable is settled.
-
-        Both amounts are in the functional currency: ``booked`` is what the receivable was booked
-        at (the invoice's rate), ``settled`` what the receipt applied to it was worth (the
-        receipt's rate). The receivable is corrected by the difference against FX gain (settled
-        more) or FX loss (settled less). No difference, no entry: returns ``None``.
-        """
-        if booked.currency != settled.currency:
-            raise CurrencyMismatch(expected=booked.currency.code, actual=settled.currency.code)
-        difference = settled - booked
-        if difference.amount == 0:
-            return None
-        receivable = self._code(AccountRole.RECEIVABLE)
-        draft = _Draft()
-        if difference.amount > 0:
-            draft.add(receivable, Side.DEBIT, difference, party=customer_id, document=invoice_id)
-            draft.add(self._code(AccountRole.FX_GAIN), Side.CREDIT, difference)
-        else:
-            draft.add(self._code(AccountRole.FX_LOSS), Side.DEBIT, -difference)
-            draft.add(receivable, Side.CREDIT, -difference, party=customer_id, document=invoice_id)
-        return self._entry(
-            source_id,
-            "fx_difference",
-            on,
-            f"Realised FX difference on {source_id}",
-            draft,
-            customer=customer_id,
-            invoice=invoice_id,
-        )
-
-    def _cash_account(self, via: AccountRole) -> str:
-        if via not in (AccountRole.BANK, AccountRole.GATEWAY_CLEARING):
-            raise InvalidInput(
-                field="via", value=via.value, reason="money moves through bank or gateway clearing"
-            )
-        return self._code(via)
-
-
 # --- the ledger -------------------------------------------------------------------------------
 
 _BalanceKey = tuple[str, str, str | None]
@@ -878,15 +326,22 @@ class _Store:
     A ledger value sees the first ``count`` entries. Running balances keep one mark per entry
     that touched them, so any version's balance is a binary search away and the newest version's
     is the last mark.
+
+    Each version is extended at most once: a poster first claims its version (:meth:`claim`), and
+    whoever loses the claim continues on a private copy. Readers of older versions never see a
+    half-appended entry, because they only look at the first ``count`` entries and marks.
     """
 
-    __slots__ = ("entries", "lock", "marks", "positions")
+    __slots__ = ("claims", "entries", "first_seen", "marks", "positions")
 
     def __init__(self) -> None:
         self.entries: list[JournalEntry] = []
         self.positions: dict[str, int] = {}
         self.marks: dict[_BalanceKey, list[_Mark]] = {}
-        self.lock = threading.Lock()
+        self.first_seen: list[tuple[int, _BalanceKey]] = []
+        """Every balance key with the entry count that created it, in order of creation."""
+        self.claims: dict[int, object] = {}
+        """Which poster extends each version; a version is only ever extended once."""
 
     def __reduce__(self) -> tuple[object, ...]:
         return (_Store.of, (tuple(self.entries),))
@@ -897,6 +352,15 @@ class _Store:
         for entry in entries:
             store.append(entry)
         return store
+
+    def claim(self, count: int) -> bool:
+        """Whether the caller may extend the version of ``count`` entries; true once per version.
+
+        ``dict.setdefault`` is a single atomic step on a built-in dict, so of two posters racing
+        for one version exactly one wins, without a lock in the domain.
+        """
+        token = object()
+        return self.claims.setdefault(count, token) is token
 
     def append(self, entry: JournalEntry) -> None:
         count = len(self.entries) + 1
@@ -911,7 +375,6 @@ class _Store:
     def _mark(self, key: _BalanceKey, count: int, units: int) -> None:
         marks = self.marks.get(key)
         if marks is None:
-            marks = self.marks[key] = []
             debit = credit = 0
         else:
             _, debit, credit = marks[-1]
@@ -919,7 +382,11 @@ class _Store:
             debit += units
         else:
             credit -= units
-        if marks and marks[-1][0] == count:
+        if marks is None:
+            # Published complete, so a reader never finds a key without marks.
+            self.marks[key] = [(count, debit, credit)]
+            self.first_seen.append((count, key))
+        elif marks[-1][0] == count:
             marks[-1] = (count, debit, credit)
         else:
             marks.append((count, debit, credit))
@@ -940,8 +407,8 @@ class _Store:
 
     def keys(self, count: int) -> list[_BalanceKey]:
         """The balance keys that exist after the first ``count`` entries."""
-        with self.lock:
-            return [key for key, marks in self.marks.items() if marks[0][0] <= count]
+        # An append-only list may grow while it is read; keys created later are simply skipped.
+        return [key for created, key in self.first_seen if created <= count]
 
 
 @attrs.frozen
@@ -1097,14 +564,12 @@ class Ledger:
         if not fresh:
             return self
         store = self._store
-        with store.lock:
-            if len(store.entries) != self._count:
-                # Someone already posted from this version: continue on a private copy.
-                store = _Store.of(store.entries[: self._count])
-            for entry in fresh.values():
-                store.append(entry)
-            count = len(store.entries)
-        return Ledger(self.chart, store, count)
+        if len(store.entries) != self._count or not store.claim(self._count):
+            # Someone already posted from this version: continue on a private copy.
+            store = _Store.of(store.entries[: self._count])
+        for entry in fresh.values():
+            store.append(entry)
+        return Ledger(self.chart, store, self._count + len(fresh))
 
     # --- balances -----------------------------------------------------------------------------
 

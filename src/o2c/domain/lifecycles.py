@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from o2c.domain.cash import RECEIPT_LIFECYCLE
 from o2c.domain.credit import CREDIT_ACCOUNT_LIFECYCLE
 from o2c.domain.dunning import DUNNING_CASE_LIFECYCLE
 from o2c.domain.invoicing import INVOICE_LIFECYCLE
@@ -18,6 +17,7 @@ from o2c.domain.lifecycle import Lifecycle
 from o2c.domain.orders import ORDER_LIFECYCLE
 from o2c.domain.payments import PAYMENT_LIFECYCLE
 from o2c.domain.quotes import QUOTE_LIFECYCLE
+from o2c.domain.receipts import RECEIPT_LIFECYCLE
 
 __all__ = ["LIFECYCLES", "markdown_page"]
 

@@ -35,16 +35,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import attrs
 
 from o2c.domain.errors import InvalidInput
-from o2c.domain.money import Money, decimals_of
+from o2c.domain.money import EXACT, Money, decimals_of, minor_units
+from o2c.domain.receipts import Payer, Receipt
 from o2c.domain.receivables import OpenItem
-
-if TYPE_CHECKING:
-    from o2c.domain.cash import Payer, Receipt
 
 __all__ = [
     "DEFAULT_LADDER",
@@ -70,8 +68,6 @@ __all__ = [
 # Confidences and similarities are ratios, not money; they still never use the ambient context.
 _RATIO_CONTEXT = decimal.Context(prec=28, rounding=decimal.ROUND_DOWN)
 _RATIO_PLACES = Decimal("0.0001")
-# Converting exact amounts to minor units must never round: it traps instead.
-_MINOR_CONTEXT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
 ONE = Decimal(1)
 ZERO = Decimal(0)
 
@@ -237,10 +233,10 @@ class WriteOffTolerance:
             return shortfall_minor == 0
         absolute_ok = percent_ok = None
         if self.absolute is not None and self.absolute.currency.code == currency:
-            limit = int(self.absolute.amount.scaleb(decimals_of(currency), _MINOR_CONTEXT))
+            limit = minor_units(self.absolute.amount, decimals_of(currency))
             absolute_ok = shortfall_minor <= limit
         if self.percent is not None:
-            percent_ok = shortfall_minor * 100 <= _MINOR_CONTEXT.multiply(self.percent, open_minor)
+            percent_ok = shortfall_minor * 100 <= EXACT.multiply(self.percent, open_minor)
         if absolute_ok is None and percent_ok is None:
             return False
         return absolute_ok is not False and percent_ok is not False
@@ -366,10 +362,6 @@ class MatchingRule(Protocol):
 # --- the index ----------------------------------------------------------------------------------
 
 
-def _minor(amount: Money, places: int) -> int:
-    return int(amount.amount.scaleb(places, _MINOR_CONTEXT))
-
-
 class _Slot:
     """The working state of one open item inside an index."""
 
@@ -395,16 +387,19 @@ class _Slot:
         self.rank = rank
         parts = item.instalments
         if len(parts) == 1:
-            # inlined _minor: an index is built over every open item of a run
+            # No generator for the common case: an index is built over every open item of a run.
             part = parts[0]
-            self.original_minor = int(part.amount.amount.scaleb(places, _MINOR_CONTEXT))
-            self.open_minor = int(part.open.amount.scaleb(places, _MINOR_CONTEXT))
+            self.original_minor = minor_units(part.amount.amount, places)
+            self.open_minor = minor_units(part.open.amount, places)
         else:
-            self.original_minor = sum(_minor(p.amount, places) for p in parts)
-            self.open_minor = sum(_minor(p.open, places) for p in parts)
+            self.original_minor = sum(minor_units(p.amount.amount, places) for p in parts)
+            self.open_minor = sum(minor_units(p.open.amount, places) for p in parts)
         self.start_minor = self.open_minor
         self.discounts = (
-            tuple((offer.deadline, _minor(offer.discount, places)) for offer in item.discounts)
+            tuple(
+                (offer.deadline, minor_units(offer.discount.amount, places))
+                for offer in item.discounts
+            )
             if item.discounts
             else ()
         )

@@ -75,7 +75,7 @@ from o2c.domain.errors import (
 )
 from o2c.domain.events import Changed, DomainEvent
 from o2c.domain.lifecycle import Lifecycle
-from o2c.domain.money import Currency, Money, Rounding, percent_of, total
+from o2c.domain.money import EXACT, Currency, Money, Rounding, percent_of, total
 from o2c.domain.pricing import LINE_ROUNDING, check_discount_percent, line_amount, net_unit_price
 from o2c.domain.tax import TaxCategory
 
@@ -125,10 +125,6 @@ MAX_QUANTITY = Decimal("1000000000000")
 TAX_ROUNDING = Rounding.HALF_UP
 
 _ZERO = Decimal(0)
-# Quantities and prices are bounded, so this never rounds; if it had to, it raises instead.
-_EXACT = decimal.Context(
-    prec=60, traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow]
-)
 
 QuantityLike: TypeAlias = Decimal | int | str
 """A quantity as given by a caller: a Decimal, an int or a numeric string (never a float)."""
@@ -335,22 +331,22 @@ class OrderLine:
     @property
     def effective_quantity(self) -> Decimal:
         """Ordered minus cancelled: what will be shipped and billed."""
-        return _EXACT.subtract(self.quantity, self.cancelled)
+        return EXACT.subtract(self.quantity, self.cancelled)
 
     @property
     def open_quantity(self) -> Decimal:
         """Still to ship: ordered minus cancelled minus fulfilled."""
-        return _EXACT.subtract(self.effective_quantity, self.fulfilled)
+        return EXACT.subtract(self.effective_quantity, self.fulfilled)
 
     @property
     def shippable_quantity(self) -> Decimal:
         """What may ship now: the open quantity that is not waiting for stock (back-ordered)."""
-        return _EXACT.subtract(self.open_quantity, self.back_ordered)
+        return EXACT.subtract(self.open_quantity, self.back_ordered)
 
     @property
     def returnable_quantity(self) -> Decimal:
         """Shipped and not yet returned."""
-        return _EXACT.subtract(self.fulfilled, self.returned)
+        return EXACT.subtract(self.fulfilled, self.returned)
 
     @property
     def deliverable_quantity(self) -> Decimal:
@@ -359,7 +355,7 @@ class OrderLine:
         A return is counted against delivered goods first; only what it takes back beyond them
         (goods refused at the door or lost on the way) can no longer be delivered.
         """
-        return _EXACT.subtract(self.fulfilled, max(self.delivered, self.returned))
+        return EXACT.subtract(self.fulfilled, max(self.delivered, self.returned))
 
     def invoice_ceiling(self, policy: InvoicingPolicy) -> Decimal:
         """The most of this line that may ever be invoiced under ``policy`` (so far)."""
@@ -375,12 +371,12 @@ class OrderLine:
         Never negative: goods invoiced and then returned call for a credit note, not for less
         invoicing.
         """
-        return max(_ZERO, _EXACT.subtract(self.invoice_ceiling(policy), self.invoiced))
+        return max(_ZERO, EXACT.subtract(self.invoice_ceiling(policy), self.invoiced))
 
     @property
     def cancellable_quantity(self) -> Decimal:
         """Open and not yet invoiced in advance: what a cancellation may still take away."""
-        return _EXACT.subtract(self.effective_quantity, max(self.fulfilled, self.invoiced))
+        return EXACT.subtract(self.effective_quantity, max(self.fulfilled, self.invoiced))
 
     @property
     def net_unit_price(self) -> Decimal:
@@ -404,9 +400,7 @@ class OrderLine:
     @property
     def discount_amount(self) -> Money:
         """What the discounts take off the list amount."""
-        return Money(
-            _EXACT.subtract(self.list_amount.amount, self.net_amount.amount), self.currency
-        )
+        return Money(EXACT.subtract(self.list_amount.amount, self.net_amount.amount), self.currency)
 
 
 _Measure: TypeAlias = Callable[[OrderLine], Decimal]
@@ -422,8 +416,8 @@ def _require_fresh(line: OrderLine) -> None:
 
 
 def _ship(line: OrderLine, amount: Decimal) -> OrderLine:
-    fulfilled = _EXACT.add(line.fulfilled, amount)
-    still_open = _EXACT.subtract(line.effective_quantity, fulfilled)
+    fulfilled = EXACT.add(line.fulfilled, amount)
+    still_open = EXACT.subtract(line.effective_quantity, fulfilled)
     # a shipment draws on stock at hand first; only what it ships beyond that clears back-orders
     return line._with_progress(fulfilled=fulfilled, back_ordered=min(line.back_ordered, still_open))
 
@@ -969,7 +963,7 @@ class Order:
                 value=_fmt(new_quantity),
                 reason=f"must exceed the {_fmt(line.cancelled)} already cancelled",
             )
-        keep_open = _EXACT.subtract(new_quantity, line.cancelled)
+        keep_open = EXACT.subtract(new_quantity, line.cancelled)
         changed = attrs.evolve(
             line, quantity=new_quantity, back_ordered=min(line.back_ordered, keep_open)
         )
@@ -1025,7 +1019,7 @@ class Order:
         self._next(_T.BACK_ORDER, on)
         line = self.line(line_id)
         amount = to_quantity(quantity)
-        available = _EXACT.subtract(line.open_quantity, line.back_ordered)
+        available = EXACT.subtract(line.open_quantity, line.back_ordered)
         if amount > available:
             raise OverBackOrder(
                 order_id=self.order_id,
@@ -1033,7 +1027,7 @@ class Order:
                 requested=_fmt(amount),
                 available=_fmt(available),
             )
-        changed = line._with_progress(back_ordered=_EXACT.add(line.back_ordered, amount))
+        changed = line._with_progress(back_ordered=EXACT.add(line.back_ordered, amount))
         order = attrs.evolve(self, lines=self._replace(changed))
         return Changed(order, (LineBackOrdered(self.order_id, line_id, amount, on),))
 
@@ -1056,9 +1050,9 @@ class Order:
                 requested=_fmt(amount),
                 available=_fmt(line.cancellable_quantity),
             )
-        still_open = _EXACT.subtract(line.open_quantity, amount)
+        still_open = EXACT.subtract(line.open_quantity, amount)
         changed = line._with_progress(
-            cancelled=_EXACT.add(line.cancelled, amount),
+            cancelled=EXACT.add(line.cancelled, amount),
             back_ordered=min(line.back_ordered, still_open),
         )
         order = attrs.evolve(self, lines=self._replace(changed))
@@ -1102,7 +1096,7 @@ class Order:
         )
         received = dict(parsed)
         lines = tuple(
-            line._with_progress(delivered=_EXACT.add(line.delivered, received[line.line_id]))
+            line._with_progress(delivered=EXACT.add(line.delivered, received[line.line_id]))
             if line.line_id in received
             else line
             for line in self.lines
@@ -1171,7 +1165,7 @@ class Order:
         parsed = self.check_invoiceable(quantities)
         billed = {item.line_id: item.quantity for item in parsed}
         lines = tuple(
-            line._with_progress(invoiced=_EXACT.add(line.invoiced, billed[line.line_id]))
+            line._with_progress(invoiced=EXACT.add(line.invoiced, billed[line.line_id]))
             if line.line_id in billed
             else line
             for line in self.lines
@@ -1191,7 +1185,7 @@ class Order:
         parsed = self._parse_within(quantities, lambda line: line.returnable_quantity, OverReturn)
         back = dict(parsed)
         lines = tuple(
-            line._with_progress(returned=_EXACT.add(line.returned, back[line.line_id]))
+            line._with_progress(returned=EXACT.add(line.returned, back[line.line_id]))
             if line.line_id in back
             else line
             for line in self.lines

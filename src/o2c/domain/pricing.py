@@ -12,11 +12,10 @@ it always agree on the price of a unit.
 
 from __future__ import annotations
 
-import decimal
 from decimal import Decimal
 
 from o2c.domain.errors import CurrencyMismatch, InvalidInput
-from o2c.domain.money import Currency, Money, Rounding, quantize, unit_price
+from o2c.domain.money import EXACT, Currency, Money, Rounding, quantize, unit_price
 
 __all__ = [
     "LINE_ROUNDING",
@@ -33,11 +32,6 @@ PERCENT_DECIMALS = 10
 
 _ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
-# Prices, quantities and percentages are bounded in size and precision, so products stay far
-# below 60 digits and this context never rounds; should it ever have to, it raises instead.
-_EXACT = decimal.Context(
-    prec=60, traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow]
-)
 
 
 def _places(value: Decimal) -> int:
@@ -75,8 +69,8 @@ def net_unit_price(
     check_discount_percent(discount_percent)
     result = price.amount
     if discount_percent:
-        keep = _EXACT.divide(_EXACT.subtract(_HUNDRED, discount_percent), _HUNDRED)
-        result = _EXACT.multiply(result, keep)
+        keep = EXACT.divide(EXACT.subtract(_HUNDRED, discount_percent), _HUNDRED)
+        result = EXACT.multiply(result, keep)
     if unit_discount is not None:
         if unit_discount.currency != price.currency:
             raise CurrencyMismatch(expected=price.currency.code, actual=unit_discount.currency.code)
@@ -85,7 +79,7 @@ def net_unit_price(
             raise InvalidInput(
                 field="unit discount", value=str(unit_discount), reason="must not be negative"
             )
-        result = _EXACT.subtract(result, unit_discount.amount)
+        result = EXACT.subtract(result, unit_discount.amount)
         if result < 0:
             raise InvalidInput(
                 field="unit discount",
@@ -97,4 +91,4 @@ def net_unit_price(
 
 def line_amount(quantity: Decimal, net_price: Decimal, currency: Currency | str) -> Money:
     """``quantity`` units at ``net_price``, rounded HALF_UP to the currency."""
-    return quantize(_EXACT.multiply(quantity, net_price), LINE_ROUNDING, currency)
+    return quantize(EXACT.multiply(quantity, net_price), LINE_ROUNDING, currency)

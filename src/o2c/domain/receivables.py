@@ -12,7 +12,6 @@ the open amount of every instalment stays between zero and its amount.
 
 from __future__ import annotations
 
-import decimal
 import enum
 from collections.abc import Iterable
 from datetime import date
@@ -21,12 +20,9 @@ from decimal import Decimal
 import attrs
 
 from o2c.domain.errors import CurrencyMismatch, InvalidAmount, InvalidInput, OverAllocation
-from o2c.domain.money import Money, decimals_of, is_exact, total
+from o2c.domain.money import Money, decimals_of, from_minor_units, is_exact, minor_units, total
 
 __all__ = ["DiscountOffer", "Instalment", "ItemKind", "OpenItem", "open_total"]
-
-# Converting exact amounts to minor units and back must never round: it traps instead.
-_MINOR_CONTEXT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
 
 
 class ItemKind(enum.Enum):
@@ -68,13 +64,13 @@ class Instalment:
 
         Only for callers in this module that keep ``0 <= open_minor <=`` the amount: the amount,
         currency and due date were validated when this instalment was built, and an integer number
-        of minor units is exact by construction.
+        of minor units is exact by construction. Set field by field by name, so it always equals
+        what the validating constructor builds (a property test holds it to that).
         """
         new = object.__new__(Instalment)
-        value = Decimal(open_minor).scaleb(-places, _MINOR_CONTEXT)
         object.__setattr__(new, "due_date", self.due_date)
         object.__setattr__(new, "amount", self.amount)
-        object.__setattr__(new, "open", Money(value, self.open.currency))
+        object.__setattr__(new, "open", from_minor_units(open_minor, places, self.open.currency))
         return new
 
 
@@ -198,14 +194,15 @@ class OpenItem:
         if remaining > self.open.amount:
             raise OverAllocation(item_id=self.item_id, open=str(self.open), requested=str(amount))
         places = decimals_of(self.currency)
-        return self._apply_minor(int(remaining.scaleb(places, _MINOR_CONTEXT)), places)
+        return self._apply_minor(minor_units(remaining, places), places)
 
     def _apply_minor(self, units: int, places: int) -> OpenItem:
         """Reduce the open amount by ``units`` minor units (``places`` decimals), oldest first.
 
         The one implementation of applying money to an item, shared by :meth:`apply` and cash
-        application's index. The caller guarantees ``0 < units <=`` the open amount; nothing else
-        changes, so neither the instalments nor the item are validated again.
+        application's index. The caller guarantees ``0 < units <=`` the open amount. The item is
+        built by its validating constructor; only the instalments take the fast path, being the
+        one value that changes and the costlier one to check.
         """
         remaining = units
         parts: list[Instalment] = []
@@ -213,15 +210,20 @@ class OpenItem:
             if remaining == 0:
                 parts.append(part)
                 continue
-            part_open = int(part.open.amount.scaleb(places, _MINOR_CONTEXT))
+            part_open = minor_units(part.open.amount, places)
             take = min(remaining, part_open)
             remaining -= take
             parts.append(part._with_open_minor(part_open - take, places) if take else part)
-        new = object.__new__(OpenItem)
-        for field in _OPEN_ITEM_FIELDS:
-            object.__setattr__(new, field, getattr(self, field))
-        object.__setattr__(new, "instalments", tuple(parts))
-        return new
+        return OpenItem(
+            item_id=self.item_id,
+            customer_id=self.customer_id,
+            document_date=self.document_date,
+            instalments=tuple(parts),
+            kind=self.kind,
+            reference=self.reference,
+            discounts=self.discounts,
+            disputed=self.disputed,
+        )
 
     def reopen(self, amount: Money) -> OpenItem:
         """Give back ``amount`` to the open amount, newest instalment first (a reversed payment)."""
@@ -248,9 +250,6 @@ class OpenItem:
                 value=str(amount), reason="must be positive and exact in its currency"
             )
         return amount
-
-
-_OPEN_ITEM_FIELDS = tuple(field.name for field in attrs.fields(OpenItem))
 
 
 def open_total(items: Iterable[OpenItem], currency: str) -> Money:

@@ -15,10 +15,11 @@ from typing import TypeAlias
 
 import attrs
 
-from o2c.domain.cash import Allocation, Receipt, reverse_receipt
+from o2c.domain.cash import Allocation, reverse_receipt
 from o2c.domain.errors import InvalidInput
 from o2c.domain.events import Changed, DomainEvent
 from o2c.domain.invoicing import Invoice
+from o2c.domain.receipts import Receipt
 from o2c.domain.receivables import OpenItem
 
 __all__ = [

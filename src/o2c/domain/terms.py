@@ -60,7 +60,17 @@ from o2c.domain.errors import (
     InvalidTerms,
     TermsParseError,
 )
-from o2c.domain.money import Money, Rounding, allocate, money, percent_of, require_exact, total
+from o2c.domain.money import (
+    CALC,
+    EXACT,
+    Money,
+    Rounding,
+    allocate,
+    money,
+    percent_of,
+    require_exact,
+    total,
+)
 from o2c.domain.receivables import DiscountOffer, Instalment, OpenItem
 
 __all__ = [
@@ -87,11 +97,6 @@ __all__ = [
 #: The longest period a due rule or discount tier may count, in days (about ten years).
 MAX_TERM_DAYS = 3660
 
-# Exact arithmetic for rendering percentages: any rounding traps, so nothing is ever rounded.
-_EXACT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
-# Wide arithmetic for effective percentages, which are then quantized with a named rounding.
-_WIDE = decimal.Context(prec=60, traps=[decimal.InvalidOperation])
-
 
 def _days(name: str) -> Callable[[object, object, int], None]:
     """A validator for a whole number of days in ``0..MAX_TERM_DAYS``."""
@@ -109,7 +114,7 @@ def _days(name: str) -> Callable[[object, object, int], None]:
 
 def _plain(value: Decimal) -> str:
     """A decimal without exponent or trailing zeros: ``2``, ``1.5``."""
-    return format(value.normalize(_EXACT), "f")
+    return format(value.normalize(EXACT), "f")
 
 
 def _month_end(day: date) -> date:
@@ -302,9 +307,7 @@ class Percent:
     def code(self) -> str:
         """``40%``, ``12.5%``, or ``100/3%`` when no decimal writes it exactly."""
         try:
-            value = _EXACT.divide(
-                Decimal(self.percent.numerator), Decimal(self.percent.denominator)
-            )
+            value = EXACT.divide(Decimal(self.percent.numerator), Decimal(self.percent.denominator))
         except decimal.Inexact:
             return f"{self.percent.numerator}/{self.percent.denominator}%"
         return f"{_plain(value)}%"
@@ -541,8 +544,8 @@ class PaymentSchedule:
         if len(percents) == 1 and len(earned) == covered:
             percent = percents.pop()
         else:
-            share = _WIDE.divide(_WIDE.multiply(amount.amount, 100), self.total.amount)
-            percent = share.quantize(Decimal("0.0001"), rounding=Rounding.DOWN.value, context=_WIDE)
+            share = CALC.divide(CALC.multiply(amount.amount, 100), self.total.amount)
+            percent = share.quantize(Decimal("0.0001"), rounding=Rounding.DOWN.value, context=CALC)
         return ScheduledDiscount(
             deadline=min(found.deadline for found in earned), percent=percent, amount=amount
         )

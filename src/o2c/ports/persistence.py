@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Protocol, Self, TypeVar, runtime_checkable
 
-from o2c.domain.cash import Allocation, Receipt
+from o2c.domain.cash import Allocation
 from o2c.domain.credit import CreditAccount
 from o2c.domain.customers import Customer
 from o2c.domain.dunning import DunningBook
@@ -29,6 +29,7 @@ from o2c.domain.ledger import JournalEntry
 from o2c.domain.orders import Order, OrderStatus
 from o2c.domain.payments import Payment
 from o2c.domain.quotes import Quote
+from o2c.domain.receipts import Receipt
 from o2c.domain.receivables import OpenItem
 from o2c.ports.carriers import Shipment
 

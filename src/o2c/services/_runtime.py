@@ -25,8 +25,8 @@ import attrs
 
 from o2c import codec
 from o2c.domain.events import DomainEvent
-from o2c.domain.ledger import JournalEntry, PostingRules
-from o2c.domain.posting import journal_entries
+from o2c.domain.ledger import JournalEntry
+from o2c.domain.posting import PostingRules, journal_entries
 from o2c.ports.errors import AdapterError
 from o2c.ports.notifications import Notification
 from o2c.ports.persistence import UnitOfWork

@@ -7,8 +7,8 @@ The flow of a card payment:
    decline raises :class:`GatewayDeclined` and records nothing; a lost answer leaves the payment
    ``pending`` until :meth:`resolve_pending` or a webhook tells the outcome.
 2. **Capture on shipment** (:meth:`capture`), in full or in part, once the order is invoiced.
-   The captured money becomes a :class:`~o2c.domain.cash.Receipt` (method ``card``, source id the
-   gateway's capture) that is applied straight to the order's open invoices, oldest first, so
+   The captured money becomes a :class:`~o2c.domain.receipts.Receipt` (method ``card``, source id
+   the gateway's capture) that is applied straight to the order's open invoices, oldest first, so
    cash application and the invoices agree the moment the money is taken; anything the invoices
    do not need stays on the receipt as unapplied cash.
 3. **Void** an uncaptured authorisation, or **refund** captured money: a refund first gives back
@@ -27,14 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date
 
-from o2c.domain.cash import (
-    Payer,
-    PaymentMethod,
-    Receipt,
-    ReceiptRecorded,
-    apply_to_item,
-    refund_receipt,
-)
+from o2c.domain.cash import ReceiptRecorded, apply_to_item, refund_receipt
 from o2c.domain.events import DomainEvent
 from o2c.domain.invoicing import Invoice
 from o2c.domain.money import Money, zero
@@ -47,6 +40,7 @@ from o2c.domain.payments import (
     capturable,
     refundable,
 )
+from o2c.domain.receipts import Payer, PaymentMethod, Receipt
 from o2c.ports.gateways import (
     GatewayNotice,
     GatewayResponse,

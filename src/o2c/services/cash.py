@@ -17,13 +17,13 @@ from collections.abc import Iterable, Sequence
 from o2c.domain.cash import (
     Allocation,
     AppliedSources,
-    Receipt,
     apply_statement,
     apply_to_item,
     refund_receipt,
 )
 from o2c.domain.matching import PayerDirectory
 from o2c.domain.money import Money
+from o2c.domain.receipts import Receipt
 from o2c.domain.settlement import open_item_of, reverse_settlements, settle
 from o2c.services import _common
 from o2c.services._runtime import Runtime, Work

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from o2c.domain.cash import ReceiptState
 from o2c.domain.money import Money, total
+from o2c.domain.receipts import ReceiptState
 from o2c.domain.receivables import OpenItem
 from o2c.domain.reporting import (
     AgingReport,

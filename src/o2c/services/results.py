@@ -12,12 +12,12 @@ from decimal import Decimal
 
 import attrs
 
-from o2c.domain.cash import ReceiptState
 from o2c.domain.credit import CreditOutcome, CreditStatus
 from o2c.domain.invoicing import InvoiceState
 from o2c.domain.money import Money
 from o2c.domain.orders import OrderStatus
 from o2c.domain.payments import PaymentStatus
+from o2c.domain.receipts import ReceiptState
 from o2c.ports.carriers import TrackingStatus
 from o2c.services.context import OutOfStockPolicy
 

@@ -17,13 +17,13 @@ import attrs
 import pytest
 from hypothesis import strategies as st
 
-from o2c.domain.cash import Payer, Receipt
 from o2c.domain.customers import Customer
 from o2c.domain.invoicing import Invoice, InvoiceableLine
 from o2c.domain.ledger import JournalEntry, Posting, Side
 from o2c.domain.money import money, unit_price
 from o2c.domain.orders import LineQuantity, Order, OrderLine, OrderStatus
 from o2c.domain.payments import OperationKind, Payment, PaymentStatus
+from o2c.domain.receipts import Payer, Receipt
 from o2c.domain.receivables import Instalment, ItemKind, OpenItem
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms

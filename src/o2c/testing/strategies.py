@@ -24,11 +24,11 @@ import moneyed
 from hypothesis import strategies as st
 
 from o2c.domain.calendar import Adjustment
-from o2c.domain.cash import Payer, PaymentMethod, Receipt
 from o2c.domain.errors import DomainError
 from o2c.domain.ledger import ChartOfAccounts, JournalEntry, Posting, Side
 from o2c.domain.money import Money, Rounding, as_currency, decimals_of, from_minor, unit_price
 from o2c.domain.orders import OrderLine
+from o2c.domain.receipts import Payer, PaymentMethod, Receipt
 from o2c.domain.receivables import DiscountOffer, Instalment, OpenItem
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import (

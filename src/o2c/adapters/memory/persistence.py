@@ -31,7 +31,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping
 from types import MappingProxyType, TracebackType
 from typing import Any, Generic, Self, TypeVar
 
-from o2c.domain.cash import Allocation, Receipt
+from o2c.domain.cash import Allocation
 from o2c.domain.credit import CreditAccount
 from o2c.domain.customers import Customer
 from o2c.domain.dunning import DunningBook
@@ -40,6 +40,7 @@ from o2c.domain.ledger import JournalEntry
 from o2c.domain.orders import Order, OrderStatus
 from o2c.domain.payments import Payment, PaymentStatus
 from o2c.domain.quotes import Quote
+from o2c.domain.receipts import Receipt
 from o2c.domain.receivables import OpenItem
 from o2c.ports.carriers import Shipment
 from o2c.ports.errors import AdapterRejected, AdapterUnavailable, DuplicateRequest, NotFound
