@@ -16,21 +16,16 @@ Anything raised inside the body rolls the unit of work back, so nothing is half-
 
 from __future__ import annotations
 
-import enum
-import hashlib
 import json
-import types
-import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import attrs
 
+from o2c import codec
 from o2c.domain.events import DomainEvent
 from o2c.domain.ledger import JournalEntry, PostingRules
-from o2c.domain.money import Money
 from o2c.domain.posting import journal_entries
 from o2c.ports.errors import AdapterError
 from o2c.ports.notifications import Notification
@@ -38,7 +33,7 @@ from o2c.ports.persistence import UnitOfWork
 from o2c.services.context import Adapters, Settings
 from o2c.services.errors import IdempotencyKeyReused
 
-__all__ = ["Runtime", "Work", "decode", "encode"]
+__all__ = ["Runtime", "Work"]
 
 R = TypeVar("R")
 
@@ -86,7 +81,7 @@ class Runtime:
         if not idempotency_key:
             raise ValueError("every command needs a non-empty idempotency key")
         key = f"{command}:{idempotency_key}"
-        fingerprint = hashlib.sha256(repr(request).encode()).hexdigest()
+        fingerprint = codec.fingerprint(request)
         clock = self.adapters.clock
         with self.adapters.unit_of_work() as uow:
             remembered = uow.commands.recall(key)
@@ -94,8 +89,10 @@ class Runtime:
                 envelope = json.loads(remembered)
                 if envelope["fingerprint"] != fingerprint:
                     raise IdempotencyKeyReused(idempotency_key, command)
-                notifications = [decode(Notification, n) for n in envelope["notifications"]]
-                result: R = decode(result_type, envelope["result"])
+                notifications: list[Notification] = [
+                    codec.from_data(n, Notification) for n in envelope["notifications"]
+                ]
+                result: R = codec.from_data(envelope["result"], result_type)
                 self._send(notifications)
                 return result
             work = Work(uow, clock.today(), clock.now())
@@ -105,8 +102,8 @@ class Runtime:
                 uow.ledger_outbox.save(entry.entry_id, entry)
             envelope = {
                 "fingerprint": fingerprint,
-                "result": encode(result),
-                "notifications": [encode(n) for n in work.notifications],
+                "result": codec.to_data(result, result_type),
+                "notifications": [codec.to_data(n, Notification) for n in work.notifications],
             }
             uow.commands.remember(key, json.dumps(envelope, sort_keys=True))
             uow.commit()
@@ -173,63 +170,3 @@ class Runtime:
                 self.adapters.notifier.send(notification)
             except AdapterError:
                 continue
-
-
-# --- a small codec for remembered results -----------------------------------------------------
-
-
-def encode(value: object) -> Any:
-    """A JSON-ready form of a result: attrs records, money, dates, enums, decimals, tuples."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, Money):
-        return [str(value.amount), value.currency.code]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    if attrs.has(type(value)):
-        fields = attrs.fields(type(value))  # type: ignore[arg-type]
-        return {f.name: encode(getattr(value, f.name)) for f in fields}
-    if isinstance(value, Mapping):
-        return {str(k): encode(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return [encode(v) for v in value]
-    raise TypeError(f"cannot remember a {type(value).__name__} as a command result")
-
-
-def decode(kind: Any, data: Any) -> Any:
-    """The value of type ``kind`` that :func:`encode` turned into ``data``."""
-    origin = typing.get_origin(kind)
-    if origin in (typing.Union, types.UnionType):
-        options = [k for k in typing.get_args(kind) if k is not type(None)]
-        if data is None:
-            return None
-        return decode(options[0], data)
-    if origin is tuple:
-        (item, *_) = typing.get_args(kind)
-        return tuple(decode(item, v) for v in data)
-    if origin is not None and issubclass(origin, Mapping):
-        _, item = typing.get_args(kind)
-        return {k: decode(item, v) for k, v in data.items()}
-    if kind is Money:
-        return Money(Decimal(data[0]), data[1])
-    if kind is Decimal:
-        return Decimal(data)
-    if kind is datetime:
-        return datetime.fromisoformat(data)
-    if kind is date:
-        return date.fromisoformat(data)
-    if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        return kind(data)
-    if isinstance(kind, type) and attrs.has(kind):
-        hints = typing.get_type_hints(kind)
-        values = {
-            f.name: decode(hints[f.name], data[f.name])
-            for f in attrs.fields(kind)
-            if f.init and f.name in data
-        }
-        return kind(**values)
-    return data

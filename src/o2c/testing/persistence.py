@@ -36,6 +36,7 @@ __all__ = [
     "UnitOfWorkCapabilities",
     "UnitOfWorkContract",
     "UnitOfWorkFactory",
+    "UnitOfWorkReopener",
     "check_named_queries",
 ]
 
@@ -44,6 +45,10 @@ T = TypeVar("T")
 UnitOfWorkFactory = Callable[[], Callable[[], UnitOfWork]]
 """Sets up fresh storage and returns the factory of units of work over it."""
 
+UnitOfWorkReopener = Callable[[Callable[[], UnitOfWork]], Callable[[], UnitOfWork]]
+"""Given the factory over some storage, a factory from a new adapter object over the same storage
+(a new store on the same file or database), as a process started afresh would build it."""
+
 
 @attrs.frozen
 class UnitOfWorkCapabilities:
@@ -51,6 +56,8 @@ class UnitOfWorkCapabilities:
 
     concurrent_units: bool = True
     """Two units of work can be open at once (each sees only what the other committed)."""
+    durable: bool = False
+    """What was committed outlives the adapter object: override ``reopen_unit_of_work``."""
 
 
 DAY = date(2026, 3, 2)
@@ -302,6 +309,22 @@ class UnitOfWorkContract(Contract):
     def capabilities(self) -> UnitOfWorkCapabilities:
         """Override to declare what the persistence adapter cannot do."""
         return UnitOfWorkCapabilities()
+
+    @pytest.fixture
+    def reopen_unit_of_work(self, capabilities: UnitOfWorkCapabilities) -> UnitOfWorkReopener:
+        """Override for a durable store: a new store object over the same storage.
+
+        The default hands back the same factory, which is what "reopening" means for a store
+        that lives as long as its process (the in-memory one); a store that declares itself
+        durable must override it.
+        """
+        if capabilities.durable:
+            override_me(
+                "reopen_unit_of_work",
+                "unit of work",
+                "lambda factory: MyStore(url).unit_of_work",
+            )
+        return lambda factory: factory
 
     @pytest.fixture
     def uow(self, make_unit_of_work: UnitOfWorkFactory) -> Callable[[], UnitOfWork]:
@@ -608,3 +631,68 @@ class UnitOfWorkContract(Contract):
                     check_named_queries(work)
 
         run_property(st.lists(step, max_size=25), check)
+
+    # --- durability ---------------------------------------------------------------------------
+
+    def test_committed_work_is_there_after_reopening(
+        self, uow: Callable[[], UnitOfWork], reopen_unit_of_work: UnitOfWorkReopener
+    ) -> None:
+        invoice = _variant_invoice("INV-1", 2)
+        with uow() as work:
+            for name, build in SAMPLES.items():
+                _repository(work, name).add("K-1", build("K-1", "10.00"))
+            work.invoices.add("INV-1", invoice)
+            work.customers.add("C-7", _variant_customer("C-7", 1))
+            assert work.sequences.next("INV") == 1
+            work.commands.remember("cmd-1", "INV-000001")
+            work.commit()
+        reopened = reopen_unit_of_work(uow)
+        with reopened() as work:
+            for name, build in SAMPLES.items():
+                assert _repository(work, name).get("K-1") == build("K-1", "10.00")
+            assert work.invoices.of_order("SO-2") == (invoice,)
+            assert work.customers.by_payer_account(_ACCOUNTS[0]) == (_variant_customer("C-7", 1),)
+            check_named_queries(work)
+            assert work.sequences.next("INV") == 2
+            assert work.commands.recall("cmd-1") == "INV-000001"
+
+    def test_work_rolled_back_is_not_there_after_reopening(
+        self, uow: Callable[[], UnitOfWork], reopen_unit_of_work: UnitOfWorkReopener
+    ) -> None:
+        with uow() as work:
+            work.charges.add("DN-1", _charge("DN-1", "5.00"))
+            work.commit()
+            work.charges.save("DN-1", _charge("DN-1", "7.00"))
+            work.receipts.add("R-1", _receipt("R-1", "9.00"))
+            work.sequences.next("INV")
+            work.commands.remember("cmd-1", "done")
+            work.rollback()
+        with reopen_unit_of_work(uow)() as work:
+            assert work.charges.get("DN-1") == _charge("DN-1", "5.00")
+            assert work.receipts.find("R-1") is None
+            assert work.receipts.by_source("STMT/R-1") is None
+            assert work.sequences.next("INV") == 1
+            assert work.commands.recall("cmd-1") is None
+
+    def test_an_exception_between_two_writes_leaves_nothing_after_reopening(
+        self, uow: Callable[[], UnitOfWork], reopen_unit_of_work: UnitOfWorkReopener
+    ) -> None:
+        class StoreFailed(Exception):
+            pass
+
+        def command(*, fail: bool) -> None:
+            with uow() as work:
+                work.receipts.add("R-1", _receipt("R-1", "9.00"))
+                work.sequences.next("INV")
+                if fail:  # between the first write and the second
+                    raise StoreFailed
+                work.charges.add("DN-1", _charge("DN-1", "5.00"))
+                work.commit()
+
+        with pytest.raises(StoreFailed):
+            command(fail=True)
+        with reopen_unit_of_work(uow)() as work:
+            assert work.receipts.find("R-1") is None
+            assert work.charges.find("DN-1") is None
+            assert work.open_items.open() == ()
+            assert work.sequences.next("INV") == 1
