@@ -122,6 +122,20 @@ def test_a_conflicting_concurrent_save_is_retryable(store: SqlStore) -> None:
         assert uow.customers.get("C-1").name == "First"
 
 
+def test_a_locked_sqlite_file_is_a_retryable_error(tmp_path: Path) -> None:
+    with SqlStore(tmp_path / "books.db", busy_timeout=0.05) as store:
+        with store.unit_of_work() as writer, store.unit_of_work() as other:
+            writer.customers.add("C-1", customer("C-1"))
+            with pytest.raises(AdapterUnavailable, match="busy") as caught:
+                other.customers.add("C-2", customer("C-2"))
+            assert caught.value.retryable
+            writer.commit()
+            with pytest.raises(AdapterUnavailable, match="nothing was committed"):
+                other.commit()  # a unit of work with a failed statement commits nothing
+        with store.unit_of_work() as uow:
+            assert [c.customer_id for c in uow.customers.values()] == ["C-1"]
+
+
 # --- refusals -----------------------------------------------------------------------------------
 
 

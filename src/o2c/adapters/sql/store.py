@@ -402,7 +402,6 @@ def _sqlite_connected(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
     finally:
         cursor.close()
 
@@ -411,11 +410,13 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def _engine(url: URL) -> Engine:
+def _engine(url: URL, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Engine:
     if is_sqlite(url):
         engine = sa.create_engine(
             url,
-            connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            # The driver's timeout is SQLite's busy timeout; connections move between threads
+            # through the pool, one unit of work at a time.
+            connect_args={"timeout": busy_timeout, "check_same_thread": False},
         )
         event.listen(engine, "connect", _sqlite_connected)
         event.listen(engine, "begin", _sqlite_begin)
@@ -457,10 +458,12 @@ def _is_known(scripts: ScriptDirectory, revision: str) -> bool:
         return False
 
 
-def _open(url: URL, adapter: str, *, upgrade: bool) -> Engine:
+def _open(
+    url: URL, adapter: str, *, upgrade: bool, busy_timeout: float = BUSY_TIMEOUT_SECONDS
+) -> Engine:
     """An engine on a database whose schema is at this code's revision (upgraded if allowed)."""
     where = shown(url)
-    engine = _engine(url)
+    engine = _engine(url, busy_timeout)
     try:
         scripts = _scripts()
         head = scripts.get_current_head() or ""
@@ -536,11 +539,19 @@ class SqlStore:
 
     Opening checks the schema revision. A new or older SQLite file is upgraded when ``upgrade``
     is true, the default for SQLite files; for other databases run ``o2c db upgrade`` (or
-    :func:`upgrade`) first, or pass ``upgrade=True``. Close the store (or use it as a context
-    manager) to release its connections.
+    :func:`upgrade`) first, or pass ``upgrade=True``. ``busy_timeout`` is how long (seconds) a
+    SQLite writer waits for another before the retryable ``AdapterUnavailable``. Close the store
+    (or use it as a context manager) to release its connections.
     """
 
-    def __init__(self, url: str | Path, *, name: str | None = None, upgrade: bool | None = None):
+    def __init__(
+        self,
+        url: str | Path,
+        *,
+        name: str | None = None,
+        upgrade: bool | None = None,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+    ):
         try:
             self.url = database_url(url)
         except ValueError as error:
@@ -549,7 +560,7 @@ class SqlStore:
         self.where = shown(self.url)
         """The URL without its password, as messages show it."""
         allowed = is_sqlite_file(self.url) if upgrade is None else upgrade
-        self._engine = _open(self.url, self.name, upgrade=allowed)
+        self._engine = _open(self.url, self.name, upgrade=allowed, busy_timeout=busy_timeout)
         dialect = self._engine.dialect.name
         self._statements = {name: _Statements(name, kind, dialect) for name, kind in _KINDS.items()}
         self._next_number = _sequence_statements(dialect)
@@ -584,14 +595,19 @@ class SqlStore:
 
 
 class _Transaction:
-    """The connection and transaction of a unit of work, opened on its first statement."""
+    """The connection and transaction of a unit of work, opened on its first statement.
 
-    __slots__ = ("_connection", "store", "wrote")
+    After a statement failed, the transaction can only roll back: committing the writes before
+    the failure would leave the command half-written (and PostgreSQL has aborted it anyway).
+    """
+
+    __slots__ = ("_connection", "failed", "store", "wrote")
 
     def __init__(self, store: SqlStore) -> None:
         self.store = store
         self._connection: Connection | None = None
         self.wrote = False
+        self.failed = False
 
     def execute(self, statement: Any, params: Any = None, *, doing: str) -> CursorResult[Any]:
         """Run a statement in the unit of work's transaction; driver errors become o2c errors."""
@@ -601,6 +617,7 @@ class _Transaction:
                 connection = self._connection = self.store._engine.connect()
             return connection.execute(statement, params)
         except exc.DBAPIError as error:
+            self.failed = True
             raise _translate(error, self.store.name, self.store.where, doing) from error
         except exc.TimeoutError as error:
             raise AdapterUnavailable(
@@ -611,9 +628,17 @@ class _Transaction:
         """Commit (if anything was written and ``commit``) or roll back, then release."""
         connection, self._connection = self._connection, None
         wrote, self.wrote = self.wrote, False
+        failed, self.failed = self.failed, False
         if connection is None:
             return
         try:
+            if commit and wrote and failed:
+                connection.rollback()
+                raise AdapterUnavailable(
+                    self.store.name,
+                    f"{self.store.where}: a statement of this unit of work failed, so nothing "
+                    "was committed; run the command again",
+                )
             if commit and wrote:
                 connection.commit()
             else:
