@@ -24,7 +24,13 @@ from o2c.adapters.sql import schema as tables
 from o2c.domain.customers import Customer
 from o2c.ports.errors import AdapterUnavailable
 from o2c.ports.persistence import UnitOfWork
-from o2c.testing.persistence import VARIANTS, UnitOfWorkContract, UnitOfWorkFactory
+from o2c.testing.persistence import (
+    VARIANTS,
+    UnitOfWorkCapabilities,
+    UnitOfWorkContract,
+    UnitOfWorkFactory,
+    UnitOfWorkReopener,
+)
 
 
 def _wipe(store: SqlStore) -> None:
@@ -58,7 +64,32 @@ def store(request: pytest.FixtureRequest) -> SqlStore:
     return chosen
 
 
-class TestSqliteUnitOfWork(UnitOfWorkContract):
+class _DurableContract(UnitOfWorkContract):
+    """The contract for a store whose committed work outlives the store object."""
+
+    @pytest.fixture
+    def capabilities(self) -> UnitOfWorkCapabilities:
+        return UnitOfWorkCapabilities(durable=True)
+
+    @pytest.fixture
+    def reopen_unit_of_work(self, store_under_test: SqlStore) -> Iterator[UnitOfWorkReopener]:
+        opened: list[SqlStore] = []
+
+        def reopen(factory: Callable[[], UnitOfWork]) -> Callable[[], UnitOfWork]:
+            url = store_under_test.url.render_as_string(hide_password=False)
+            opened.append(SqlStore(url, upgrade=False))
+            return opened[-1].unit_of_work
+
+        yield reopen
+        for store in opened:
+            store.close()
+
+
+class TestSqliteUnitOfWork(_DurableContract):
+    @pytest.fixture
+    def store_under_test(self, sqlite_store: SqlStore) -> SqlStore:
+        return sqlite_store
+
     @pytest.fixture
     def make_unit_of_work(self, sqlite_store: SqlStore) -> UnitOfWorkFactory:
         def fresh() -> Callable[[], UnitOfWork]:
@@ -68,7 +99,11 @@ class TestSqliteUnitOfWork(UnitOfWorkContract):
         return fresh
 
 
-class TestPostgresUnitOfWork(UnitOfWorkContract):
+class TestPostgresUnitOfWork(_DurableContract):
+    @pytest.fixture
+    def store_under_test(self, postgres_store: SqlStore) -> SqlStore:
+        return postgres_store
+
     @pytest.fixture
     def make_unit_of_work(self, postgres_store: SqlStore) -> UnitOfWorkFactory:
         def fresh() -> Callable[[], UnitOfWork]:
