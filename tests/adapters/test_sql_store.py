@@ -15,6 +15,7 @@ from o2c.adapters.sql import (
     ReadOnlyStore,
     SchemaOutdated,
     SchemaTooNew,
+    SqlLedger,
     SqlStore,
     UnreadableDocument,
     current_revision,
@@ -199,6 +200,13 @@ def test_a_database_of_another_application_is_refused(tmp_path: Path) -> None:
         SqlStore(path)
     with pytest.raises(ForeignDatabase):
         upgrade(path)
+
+
+def test_the_ledger_journal_in_the_same_file_is_not_a_foreign_database(tmp_path: Path) -> None:
+    path = tmp_path / "books.db"
+    SqlLedger(f"sqlite:///{path}").close()
+    with SqlStore(path) as store, store.unit_of_work() as uow:
+        assert len(uow.customers) == 0
 
 
 def test_an_older_database_is_upgraded_only_when_allowed(tmp_path: Path) -> None:

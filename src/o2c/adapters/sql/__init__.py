@@ -6,6 +6,7 @@ of work that satisfy :class:`o2c.ports.persistence.UnitOfWork`. Each value is st
 document in the canonical JSON of :mod:`o2c.codec`, beside indexed columns for what the named
 queries filter on (:mod:`o2c.adapters.indexing`). The schema is migrated with Alembic, shipped in
 this package: :func:`upgrade` (``o2c db upgrade``) brings a database to this version's schema.
+:class:`SqlLedger` keeps the journal behind the ledger port in the same kind of database.
 
 This package needs the ``sql`` extra: ``pip install 'o2c[sql]'``.
 """
@@ -22,6 +23,7 @@ if any(importlib.util.find_spec(name) is None for name in ("sqlalchemy", "alembi
     raise AdapterRejected("sql", INSTALL_HINT, "missing_extra")
 
 from o2c.adapters.sql._urls import database_url  # noqa: E402
+from o2c.adapters.sql.ledger import SqlLedger  # noqa: E402
 from o2c.adapters.sql.store import (  # noqa: E402
     BUSY_TIMEOUT_SECONDS,
     CannotOpenStore,
@@ -40,6 +42,7 @@ from o2c.adapters.sql.store import (  # noqa: E402
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
     "INSTALL_HINT",
+    "SqlLedger",
     "SqlStore",
     "SqlUnitOfWork",
     "current_revision",

@@ -439,8 +439,10 @@ def _revision(connection: Connection, where: str, adapter: str) -> str | None:
     holds tables but no revision."""
     tables = set(sa.inspect(connection).get_table_names())
     if schema.VERSION_TABLE not in tables:
-        if tables:
-            shown_tables = ", ".join(sorted(tables)[:5])
+        # Tables of o2c's own (the SQL ledger's journal) do not make a database foreign.
+        foreign = sorted(name for name in tables if not name.startswith("o2c_"))
+        if foreign:
+            shown_tables = ", ".join(foreign[:5])
             raise ForeignDatabase(
                 adapter,
                 f"{where} holds tables of another application ({shown_tables}) and no o2c "
