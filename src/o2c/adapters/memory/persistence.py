@@ -18,19 +18,20 @@ outboxes do not grow the store), hence a value removed meanwhile and saved again
 A unit of work itself belongs to one thread at a time.
 
 The named queries of the port are answered from **indexes** the store keeps itself: each
-repository names the index keys a value files under (:data:`_INDEXES`), derived from the value,
-and commit moves every written key between index entries. A query reads the committed entry and
-checks the unit of work's own writes on top, so it costs what it finds plus what this unit of work
-wrote, never the size of the repository.
+repository names the index keys a value files under, derived from the value
+(:data:`o2c.adapters.indexing.INDEXES`), and commit moves every written key between index
+entries. A query reads the committed entry and checks the unit of work's own writes on top, so it
+costs what it finds plus what this unit of work wrote, never the size of the repository.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from types import MappingProxyType, TracebackType
 from typing import Any, Generic, Self, TypeVar
 
+from o2c.adapters.indexing import INDEXES, IndexKeys
 from o2c.domain.cash import Allocation
 from o2c.domain.credit import CreditAccount
 from o2c.domain.customers import Customer
@@ -38,7 +39,7 @@ from o2c.domain.dunning import DunningBook
 from o2c.domain.invoicing import CreditNote, Invoice
 from o2c.domain.ledger import JournalEntry
 from o2c.domain.orders import Order, OrderStatus
-from o2c.domain.payments import Payment, PaymentStatus
+from o2c.domain.payments import Payment
 from o2c.domain.quotes import Quote
 from o2c.domain.receipts import Receipt
 from o2c.domain.receivables import OpenItem
@@ -87,55 +88,6 @@ REPOSITORIES = (
 )
 """The repositories of a unit of work, by attribute name; the store keeps one table each."""
 
-Extract = Callable[[Any], tuple[Hashable, ...]]
-"""The index keys a stored value files under, in one index."""
-
-
-def _open_key(item: OpenItem | None) -> tuple[Hashable, ...]:
-    if item is None or item.is_settled:
-        return ()
-    return (("open",), ("open", item.customer_id, item.currency))
-
-
-def _invoice_orders(invoice: Invoice) -> tuple[Hashable, ...]:
-    if invoice.open_item is None:
-        return ()
-    return tuple(dict.fromkeys(line.item.order_id for line in invoice.lines if line.item.order_id))
-
-
-def _payer_accounts(customer: Customer) -> tuple[Hashable, ...]:
-    return tuple(sorted({normalise_account(account) for account in customer.payer_accounts}))
-
-
-def _awaiting_invoice(order: Order) -> tuple[Hashable, ...]:
-    return (order.customer_id,) if order.uninvoiced_gross.amount > 0 else ()
-
-
-def _unresolved(payment: Payment) -> tuple[Hashable, ...]:
-    pending = payment.status is PaymentStatus.PENDING and not payment.gateway_reference
-    return (True,) if pending else ()
-
-
-_INDEXES: Mapping[str, Mapping[str, Extract]] = MappingProxyType(
-    {
-        "customers": {"payer": _payer_accounts},
-        "orders": {"status": lambda o: (o.status,), "awaiting_invoice": _awaiting_invoice},
-        "invoices": {"open": lambda i: _open_key(i.open_item), "order": _invoice_orders},
-        "charges": {"open": _open_key},
-        "payments": {
-            "order": lambda p: (p.reference,),
-            "gateway_reference": lambda p: (p.gateway_reference,) if p.gateway_reference else (),
-            "unresolved": _unresolved,
-        },
-        "receipts": {
-            "source": lambda r: (r.source_id,),
-            "payment": lambda r: (r.payment_id,) if r.payment_id else (),
-        },
-        "shipments": {"order": lambda s: (s.order_id,)},
-    }
-)
-"""What each repository's named queries filter on, derived from the stored value."""
-
 _MISSING: Any = object()
 _REMOVED: Any = object()
 """What a write set holds for a key removed in the unit of work."""
@@ -147,7 +99,7 @@ class _Table:
 
     __slots__ = ("extract", "indexes", "last_position", "positions", "values", "versions")
 
-    def __init__(self, extract: Mapping[str, Extract]) -> None:
+    def __init__(self, extract: Mapping[str, IndexKeys]) -> None:
         self.values: dict[str, Any] = {}
         self.versions: dict[str, int] = {}
         self.extract = extract
@@ -199,7 +151,7 @@ class MemoryStore:
     def __init__(self, *, name: str = "memory"):
         self.name = name
         self._tables: dict[str, _Table] = {
-            table: _Table(_INDEXES.get(table, {})) for table in REPOSITORIES
+            table: _Table(INDEXES.get(table, {})) for table in REPOSITORIES
         }
         self._sequences: dict[str, int] = {}
         self._commands: dict[str, str] = {}

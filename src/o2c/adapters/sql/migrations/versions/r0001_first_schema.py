@@ -1,0 +1,141 @@
+"""The first schema of a SQL book: a document table per repository, sequences, commands.
+
+Revision 0001, the first.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision: str | None = None
+branch_labels: tuple[str, ...] | None = None
+depends_on: tuple[str, ...] | None = None
+
+_PLAIN = (
+    "allocations",
+    "credit_accounts",
+    "credit_notes",
+    "customers",
+    "dunning",
+    "ledger_outbox",
+    "quotes",
+)
+"""Repositories whose named queries need no index column."""
+
+
+def _document_table(repository: str, *columns: sa.Column[object]) -> str:
+    name = f"o2c_{repository}"
+    op.create_table(
+        name,
+        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("position", sa.BigInteger, sa.Identity(), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("schema_version", sa.Integer, nullable=False),
+        sa.Column("document", sa.Text, nullable=False),
+        *columns,
+        sa.PrimaryKeyConstraint("key", name=f"pk_{name}"),
+    )
+    op.create_index(f"ix_{name}_position", name, ["position"], unique=True)
+    return name
+
+
+def _index(table: str, *columns: str) -> None:
+    op.create_index(f"ix_{table}_{'_'.join(columns)}", table, list(columns))
+
+
+def _partial_index(name: str, table: str, columns: list[str], flag: str) -> None:
+    where = sa.text(f"{flag} IS true")
+    op.create_index(name, table, columns, sqlite_where=where, postgresql_where=where)
+
+
+def _receivable_table(repository: str) -> None:
+    name = _document_table(
+        repository,
+        sa.Column("customer_id", sa.Text),
+        sa.Column("currency", sa.Text),
+        sa.Column("document_date", sa.Date),
+        sa.Column("open_minor", sa.BigInteger),
+        sa.Column("is_open", sa.Boolean, nullable=False),
+    )
+    _partial_index(f"ix_{name}_open", name, ["position"], "is_open")
+    _partial_index(f"ix_{name}_open_of", name, ["customer_id", "currency", "position"], "is_open")
+
+
+def _side_table(name: str, value: str, parent: str) -> None:
+    op.create_table(
+        name,
+        sa.Column(value, sa.Text, nullable=False),
+        sa.Column("key", sa.Text, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["key"], [f"{parent}.key"], name=f"fk_{name}_key", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint(value, "key", name=f"pk_{name}"),
+    )
+    _index(name, "key")
+
+
+def upgrade() -> None:
+    """Create every table of the first schema."""
+    for repository in _PLAIN:
+        _document_table(repository)
+    orders = _document_table(
+        "orders",
+        sa.Column("customer_id", sa.Text, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("awaiting_invoice", sa.Text),
+    )
+    _index(orders, "status", "position")
+    _index(orders, "awaiting_invoice", "position")
+    _receivable_table("invoices")
+    _receivable_table("charges")
+    payments = _document_table(
+        "payments",
+        sa.Column("order_id", sa.Text, nullable=False),
+        sa.Column("gateway_reference", sa.Text),
+        sa.Column("unresolved", sa.Boolean, nullable=False),
+    )
+    _index(payments, "order_id", "position")
+    _index(payments, "gateway_reference", "position")
+    _partial_index("ix_o2c_payments_unresolved", payments, ["position"], "unresolved")
+    receipts = _document_table(
+        "receipts",
+        sa.Column("source_id", sa.Text, nullable=False),
+        sa.Column("payment_id", sa.Text),
+    )
+    _index(receipts, "source_id", "position")
+    _index(receipts, "payment_id", "position")
+    shipments = _document_table("shipments", sa.Column("order_id", sa.Text, nullable=False))
+    _index(shipments, "order_id", "position")
+    _side_table("o2c_customers_payer_accounts", "account", "o2c_customers")
+    _side_table("o2c_invoices_orders", "order_id", "o2c_invoices")
+    op.create_table(
+        "o2c_sequences",
+        sa.Column("series", sa.Text, nullable=False),
+        sa.Column("last", sa.BigInteger, nullable=False),
+        sa.PrimaryKeyConstraint("series", name="pk_o2c_sequences"),
+    )
+    op.create_table(
+        "o2c_commands",
+        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("result", sa.Text, nullable=False),
+        sa.PrimaryKeyConstraint("key", name="pk_o2c_commands"),
+    )
+
+
+def downgrade() -> None:
+    """Drop every table of the first schema."""
+    for name in ("o2c_commands", "o2c_sequences", "o2c_invoices_orders"):
+        op.drop_table(name)
+    op.drop_table("o2c_customers_payer_accounts")
+    for repository in (
+        *_PLAIN,
+        "orders",
+        "invoices",
+        "charges",
+        "payments",
+        "receipts",
+        "shipments",
+    ):
+        op.drop_table(f"o2c_{repository}")

@@ -1,0 +1,181 @@
+"""The tables of a SQL book: one per repository, plus number sequences and idempotency records.
+
+Every repository table ``o2c_<repository>`` holds whole values as documents (the canonical JSON of
+:mod:`o2c.codec`) beside the columns its named queries filter on:
+
+* ``key``: the repository key (primary key);
+* ``position``: increasing, the order in which keys were first stored (``values()`` and every
+  query list values in this order);
+* ``version``: bumped by every write, for optimistic concurrency;
+* ``schema_version``: the codec's :data:`~o2c.codec.SCHEMA_VERSION` the document was written in;
+* ``document``: the value itself.
+
+The index columns hold what :mod:`o2c.adapters.indexing` derives from the value; keys with several
+values (the orders an invoice bills, the accounts a customer pays from) live in side tables. Open
+amounts are integer minor units, dates are ``DATE``: never floats. The first migration creates
+exactly these tables; a test compares them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "VERSION_TABLE",
+    "commands",
+    "customer_payer_accounts",
+    "invoice_orders",
+    "metadata",
+    "repository_tables",
+    "sequences",
+]
+
+VERSION_TABLE = "o2c_schema"
+"""Where Alembic records the schema revision of a database."""
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+"""Every table of a SQL book."""
+
+
+def _document_table(repository: str, *columns: sa.Column[object]) -> sa.Table:
+    table = sa.Table(
+        f"o2c_{repository}",
+        metadata,
+        sa.Column("key", sa.Text, primary_key=True),
+        # PostgreSQL numbers rows itself; SQLite has one writer, so the store writes max + 1.
+        sa.Column("position", sa.BigInteger, sa.Identity(), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("schema_version", sa.Integer, nullable=False),
+        sa.Column("document", sa.Text, nullable=False),
+        *columns,
+    )
+    sa.Index(None, table.c.position, unique=True)
+    return table
+
+
+def _receivable_table(repository: str) -> sa.Table:
+    """Invoices and charges: both are open items, filtered by customer and currency while open."""
+    table = _document_table(
+        repository,
+        sa.Column("customer_id", sa.Text),
+        sa.Column("currency", sa.Text),
+        sa.Column("document_date", sa.Date),
+        sa.Column("open_minor", sa.BigInteger),
+        sa.Column("is_open", sa.Boolean, nullable=False),
+    )
+    is_open = table.c.is_open.is_(True)
+    sa.Index(
+        f"ix_{table.name}_open",
+        table.c.position,
+        sqlite_where=is_open,
+        postgresql_where=is_open,
+    )
+    sa.Index(
+        f"ix_{table.name}_open_of",
+        table.c.customer_id,
+        table.c.currency,
+        table.c.position,
+        sqlite_where=is_open,
+        postgresql_where=is_open,
+    )
+    return table
+
+
+customers = _document_table("customers")
+credit_accounts = _document_table("credit_accounts")
+quotes = _document_table("quotes")
+orders = _document_table(
+    "orders",
+    sa.Column("customer_id", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("awaiting_invoice", sa.Text),
+)
+sa.Index(None, orders.c.status, orders.c.position)
+sa.Index(None, orders.c.awaiting_invoice, orders.c.position)
+invoices = _receivable_table("invoices")
+credit_notes = _document_table("credit_notes")
+charges = _receivable_table("charges")
+payments = _document_table(
+    "payments",
+    sa.Column("order_id", sa.Text, nullable=False),
+    sa.Column("gateway_reference", sa.Text),
+    sa.Column("unresolved", sa.Boolean, nullable=False),
+)
+sa.Index(None, payments.c.order_id, payments.c.position)
+sa.Index(None, payments.c.gateway_reference, payments.c.position)
+sa.Index(
+    "ix_o2c_payments_unresolved",
+    payments.c.position,
+    sqlite_where=payments.c.unresolved.is_(True),
+    postgresql_where=payments.c.unresolved.is_(True),
+)
+receipts = _document_table(
+    "receipts",
+    sa.Column("source_id", sa.Text, nullable=False),
+    sa.Column("payment_id", sa.Text),
+)
+sa.Index(None, receipts.c.source_id, receipts.c.position)
+sa.Index(None, receipts.c.payment_id, receipts.c.position)
+allocations = _document_table("allocations")
+shipments = _document_table("shipments", sa.Column("order_id", sa.Text, nullable=False))
+sa.Index(None, shipments.c.order_id, shipments.c.position)
+dunning = _document_table("dunning")
+ledger_outbox = _document_table("ledger_outbox")
+
+customer_payer_accounts = sa.Table(
+    "o2c_customers_payer_accounts",
+    metadata,
+    sa.Column("account", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, sa.ForeignKey(customers.c.key, ondelete="CASCADE"), primary_key=True),
+)
+"""The accounts each customer pays from, in normalised form (``by_payer_account``)."""
+sa.Index(None, customer_payer_accounts.c.key)
+
+invoice_orders = sa.Table(
+    "o2c_invoices_orders",
+    metadata,
+    sa.Column("order_id", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, sa.ForeignKey(invoices.c.key, ondelete="CASCADE"), primary_key=True),
+)
+"""The orders each issued invoice bills (``of_order``)."""
+sa.Index(None, invoice_orders.c.key)
+
+sequences = sa.Table(
+    "o2c_sequences",
+    metadata,
+    sa.Column("series", sa.Text, primary_key=True),
+    sa.Column("last", sa.BigInteger, nullable=False),
+)
+"""The last number committed per series."""
+
+commands = sa.Table(
+    "o2c_commands",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("result", sa.Text, nullable=False),
+)
+"""Idempotency records: the result of each command that ran, by idempotency key."""
+
+repository_tables: dict[str, sa.Table] = {
+    "customers": customers,
+    "credit_accounts": credit_accounts,
+    "quotes": quotes,
+    "orders": orders,
+    "invoices": invoices,
+    "credit_notes": credit_notes,
+    "charges": charges,
+    "payments": payments,
+    "receipts": receipts,
+    "allocations": allocations,
+    "shipments": shipments,
+    "dunning": dunning,
+    "ledger_outbox": ledger_outbox,
+}
+"""The table of each repository, by the unit of work's attribute name."""
