@@ -144,6 +144,13 @@ class Money(moneyed.Money):
     def __neg__(self) -> Money:
         return _make(-self.amount, self.currency)
 
+    def __mul__(self, other: object) -> Money:
+        if type(other) is Decimal or type(other) is int:  # the common factors, without conversion
+            return _make(self.amount * other, self.currency)
+        return super().__mul__(other)
+
+    __rmul__ = __mul__
+
     def __truediv__(self, other: object) -> Money | Decimal:
         if isinstance(other, moneyed.Money):
             _same_currency(self, other)
