@@ -79,6 +79,7 @@ from o2c.domain.errors import (
     InvalidTerms,
     InvoiceImmutable,
     MultipleCapturesUnsupported,
+    O2CError,
     OrderQuantityExceeded,
     OverAllocation,
     OverBackOrder,
@@ -218,6 +219,7 @@ from o2c.services.errors import (
     IdempotencyKeyReused,
     InsufficientStock,
     MissingAddress,
+    MissingIdempotencyKey,
     NoCarrierService,
     NothingToApply,
     OrderExists,
@@ -420,6 +422,8 @@ __all__ = [
     # Domain events
     "DomainEvent",
     "Changed",
+    # The root of every error o2c raises on purpose: catch it to catch any refusal of o2c
+    "O2CError",
     # Errors the services raise (a command refused before anything changed)
     "ApplicationError",
     "UnknownCustomer",
@@ -439,6 +443,7 @@ __all__ = [
     "GatewayOutcomePending",
     "NothingToApply",
     "IdempotencyKeyReused",
+    "MissingIdempotencyKey",
     # Errors the domain raises (input refused, state unchanged)
     "DomainError",
     "InvalidInput",

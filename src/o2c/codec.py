@@ -34,6 +34,7 @@ import attrs
 import cattrs
 from moneyed import Currency
 
+from o2c.domain.errors import O2CError
 from o2c.domain.events import DomainEvent
 from o2c.domain.money import Money, as_currency
 
@@ -53,7 +54,7 @@ SCHEMA_VERSION = 1
 """The version of the stored form this code writes (and the newest it reads)."""
 
 
-class CodecError(ValueError):
+class CodecError(O2CError, ValueError):
     """Data that is not the stored form of the type asked for (corrupt or of another version)."""
 
     def __init__(self, kind: object, reason: str) -> None:

@@ -37,7 +37,7 @@ from o2c.domain.credit import (
 )
 from o2c.domain.customers import Address
 from o2c.domain.dunning import DayCount, DunningAction, DunningLevel, DunningPolicy, FeeTable
-from o2c.domain.errors import DomainError
+from o2c.domain.errors import DomainError, O2CError
 from o2c.domain.invoicing import TaxRounding
 from o2c.domain.ledger import Account, AccountRole, ChartOfAccounts
 from o2c.domain.matching import MatchingConfig, WriteOffTolerance
@@ -57,7 +57,7 @@ __all__ = [
 
 
 @attrs.frozen
-class ConfigError(Exception):
+class ConfigError(O2CError):
     """A configuration value is missing, unknown, of the wrong type or refused."""
 
     key: str

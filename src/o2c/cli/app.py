@@ -21,7 +21,7 @@ from rich.console import Console
 from o2c.cli import render
 from o2c.config import ConfigError
 from o2c.domain.calendar import BusinessCalendar
-from o2c.domain.errors import DomainError
+from o2c.domain.errors import DomainError, O2CError
 from o2c.domain.lifecycles import LIFECYCLES
 from o2c.domain.money import Money, money, parse_money
 from o2c.domain.terms import PaymentTerms
@@ -42,19 +42,21 @@ DEMO_WIDTH = 100
 """The demo prints at one width everywhere, so its output is the same in every terminal."""
 
 
-class Refused(click.ClickException):
+# click's exit signals are o2c errors too: whoever runs the commands without click's standalone
+# mode catches every refusal, however it surfaced, with ``except O2CError``.
+class Refused(click.ClickException, O2CError):
     """A refusal by the domain, the services or an adapter (exit code 1)."""
 
     exit_code = EXIT_REFUSED
 
 
-class BadConfiguration(click.ClickException):
+class BadConfiguration(click.ClickException, O2CError):
     """A configuration mistake (exit code 2)."""
 
     exit_code = EXIT_USAGE
 
 
-class PluginFailed(click.ClickException):
+class PluginFailed(click.ClickException, O2CError):
     """A plugin failed (exit code 3)."""
 
     exit_code = EXIT_PLUGIN

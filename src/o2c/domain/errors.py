@@ -1,9 +1,14 @@
-"""Every error the o2c domain raises, in one module.
+"""Every error the o2c domain raises, in one module, and the root of every error o2c raises.
 
-All of them derive from :class:`DomainError`. They are frozen attrs exceptions whose fields say what
-went wrong in machine-readable form; ``str(error)`` reads as a sentence for a person. A domain error
-means the input was refused and nothing changed: domain operations return new values, so the state
-the caller holds is untouched.
+:class:`O2CError` is the base of everything o2c raises on purpose; it lives here because the domain
+is the innermost layer, so every other layer can import it. Beneath it are five families: domain
+errors (this module), application errors (:mod:`o2c.services.errors`), adapter and plugin errors
+(:mod:`o2c.ports.errors`) and configuration errors (:mod:`o2c.config`).
+
+All the errors of this module derive from :class:`DomainError`. They are frozen attrs exceptions
+whose fields say what went wrong in machine-readable form; ``str(error)`` reads as a sentence for a
+person. A domain error means the input was refused and nothing changed: domain operations return
+new values, so the state the caller holds is untouched.
 
 New errors are appended at the end of the module, grouped under a comment naming their area.
 """
@@ -13,8 +18,15 @@ from __future__ import annotations
 import attrs
 
 
+class O2CError(Exception):
+    """The base of everything o2c raises on purpose: catch it to catch any refusal of o2c.
+
+    It has no fields and no behaviour of its own; each family beneath it brings its own.
+    """
+
+
 @attrs.frozen
-class DomainError(Exception):
+class DomainError(O2CError):
     """Base of every error the domain raises: input refused, state unchanged."""
 
     def __str__(self) -> str:
@@ -62,8 +74,12 @@ class UnknownCurrency(DomainError):
 
 
 @attrs.frozen
-class CurrencyMismatch(DomainError):
-    """Two amounts of different currencies met where one currency is required."""
+class CurrencyMismatch(DomainError, TypeError):
+    """Two amounts of different currencies met where one currency is required.
+
+    Also a :class:`TypeError`, which is what arithmetic across currencies raised before o2c
+    checked currencies itself, so code that catches ``TypeError`` keeps working.
+    """
 
     expected: str
     actual: str

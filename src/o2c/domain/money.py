@@ -1,7 +1,9 @@
 """Money: the one place where o2c's money arithmetic rules live.
 
-Amounts are :class:`moneyed.Money` values holding a :class:`~decimal.Decimal`. This module adds what
-py-moneyed leaves to its users:
+Amounts are :class:`Money` values holding a :class:`~decimal.Decimal`: py-moneyed's money, with
+the currency checked by o2c. This module adds what py-moneyed leaves to its users:
+
+* :class:`~o2c.domain.errors.CurrencyMismatch` from arithmetic and ordering across currencies;
 
 * the number of minor units (decimal places) of each currency, including 0-decimal (JPY, KRW) and
   3-decimal (KWD, BHD, TND) currencies;
@@ -29,7 +31,8 @@ from functools import cache
 from math import lcm
 from types import MappingProxyType
 
-from moneyed import Currency, CurrencyDoesNotExist, Money, get_currency
+import moneyed
+from moneyed import Currency, CurrencyDoesNotExist, MoneyComparisonError, get_currency
 
 from o2c.domain.errors import CurrencyMismatch, ExcessPrecision, InvalidAmount, UnknownCurrency
 
@@ -79,6 +82,108 @@ _MINOR_UNIT_OVERRIDES: Mapping[str, int] = MappingProxyType({
 
 # py-moneyed's placeholder, ISO's "no currency" and its testing code: none of them is money.
 _NOT_MONEY = frozenset({"XYZ", "XXX", "XTS"})
+
+
+_new = object.__new__
+
+
+class Money(moneyed.Money):
+    """An amount of one currency: py-moneyed's ``Money``, with o2c checking the currencies.
+
+    Adding, subtracting, ordering (``<``, ``<=``, ``>``, ``>=``) or dividing amounts of two
+    currencies raises :class:`~o2c.domain.errors.CurrencyMismatch`; amounts of two currencies are
+    simply not equal. Every amount that arithmetic returns (``-x``, ``abs``, ``*``, ``/``,
+    ``round``, :func:`sum`) is again a :class:`Money`. Build amounts with :func:`money`.
+
+    >>> money("1", "EUR") + money("1", "USD")
+    Traceback (most recent call last):
+    ...
+    o2c.domain.errors.CurrencyMismatch: currency mismatch: expected EUR, got USD
+    """
+
+    def __add__(self, other: object) -> Money:
+        if isinstance(other, moneyed.Money):
+            currency = self.currency
+            if other.currency is not currency and other.currency != currency:
+                raise CurrencyMismatch(expected=currency.code, actual=other.currency.code)
+            return _make(self.amount + other.amount, currency)
+        if other == 0:  # sum() starts from the integer 0
+            return self
+        return NotImplemented
+
+    def __radd__(self, other: object) -> Money:
+        if isinstance(other, moneyed.Money):  # a plain py-moneyed amount on the left
+            currency = other.currency
+            if self.currency is not currency and self.currency != currency:
+                raise CurrencyMismatch(expected=currency.code, actual=self.currency.code)
+            return _make(other.amount + self.amount, currency)
+        if other == 0:
+            return self
+        return NotImplemented
+
+    def __sub__(self, other: object) -> Money:
+        if isinstance(other, moneyed.Money):
+            currency = self.currency
+            if other.currency is not currency and other.currency != currency:
+                raise CurrencyMismatch(expected=currency.code, actual=other.currency.code)
+            return _make(self.amount - other.amount, currency)
+        if other == 0:
+            return self
+        return NotImplemented
+
+    def __rsub__(self, other: object) -> Money:
+        if isinstance(other, moneyed.Money):
+            currency = other.currency
+            if self.currency is not currency and self.currency != currency:
+                raise CurrencyMismatch(expected=currency.code, actual=self.currency.code)
+            return _make(other.amount - self.amount, currency)
+        if other == 0:
+            return _make(-self.amount, self.currency)
+        return NotImplemented
+
+    def __neg__(self) -> Money:
+        return _make(-self.amount, self.currency)
+
+    def __mul__(self, other: object) -> Money:
+        if type(other) is Decimal or type(other) is int:  # the common factors, without conversion
+            return _make(self.amount * other, self.currency)
+        return super().__mul__(other)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: object) -> Money | Decimal:
+        if isinstance(other, moneyed.Money):
+            _same_currency(self, other)
+        return super().__truediv__(other)
+
+    def __lt__(self, other: object) -> bool:
+        return self.amount < _same_currency(self, other).amount
+
+    def __le__(self, other: object) -> bool:
+        return self.amount <= _same_currency(self, other).amount
+
+    def __gt__(self, other: object) -> bool:
+        return self.amount > _same_currency(self, other).amount
+
+    def __ge__(self, other: object) -> bool:
+        return self.amount >= _same_currency(self, other).amount
+
+
+def _make(amount: Decimal, currency: Currency) -> Money:
+    # Arithmetic builds amounts from checked parts: skipping the constructor's conversions halves
+    # the cost of every sum on the hot paths.
+    result = _new(Money)
+    result.amount = amount  # type: ignore[misc]  # py-moneyed marks them Final for its users
+    result.currency = currency  # type: ignore[misc]
+    return result
+
+
+def _same_currency(amount: Money, other: object) -> moneyed.Money:
+    if not isinstance(other, moneyed.Money):
+        raise MoneyComparisonError(other)
+    if other.currency is not amount.currency and other.currency != amount.currency:
+        raise CurrencyMismatch(expected=amount.currency.code, actual=other.currency.code)
+    return other
 
 
 class Rounding(enum.Enum):

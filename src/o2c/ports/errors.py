@@ -9,11 +9,15 @@ of these, so that application services can decide what to do without knowing the
 
 :class:`PluginError` is raised by o2c itself when a plugin raises something outside this family
 or returns a value that does not satisfy its port; it always names the plugin.
+
+Both families descend from :class:`~o2c.domain.errors.O2CError`, the root of every o2c error.
 """
 
 from __future__ import annotations
 
 import attrs
+
+from o2c.domain.errors import O2CError
 
 __all__ = [
     "AdapterError",
@@ -26,7 +30,7 @@ __all__ = [
 
 
 @attrs.frozen
-class AdapterError(Exception):
+class AdapterError(O2CError):
     """Base of every error an adapter raises."""
 
     adapter: str
@@ -69,7 +73,7 @@ class NotFound(AdapterError):
 
 
 @attrs.frozen
-class PluginError(Exception):
+class PluginError(O2CError):
     """A plugin misbehaved: it raised outside the adapter error family or returned nonsense."""
 
     plugin: str

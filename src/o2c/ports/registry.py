@@ -13,6 +13,8 @@ from typing import Any
 
 import attrs
 
+from o2c.domain.errors import O2CError
+
 __all__ = ["AdapterFactory", "AdapterRegistry", "DuplicateAdapter", "PortName", "UnknownAdapter"]
 
 AdapterFactory = Callable[[Mapping[str, Any]], Any]
@@ -32,7 +34,7 @@ class PortName(enum.Enum):
 
 
 @attrs.frozen
-class DuplicateAdapter(Exception):
+class DuplicateAdapter(O2CError):
     """Two adapters registered under one name for one port."""
 
     port: str
@@ -48,7 +50,7 @@ class DuplicateAdapter(Exception):
 
 
 @attrs.frozen
-class UnknownAdapter(Exception):
+class UnknownAdapter(O2CError):
     """Configuration names an adapter that no plugin registered."""
 
     port: str

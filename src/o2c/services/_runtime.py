@@ -31,7 +31,7 @@ from o2c.ports.errors import AdapterError
 from o2c.ports.notifications import Notification
 from o2c.ports.persistence import UnitOfWork
 from o2c.services.context import Adapters, Settings
-from o2c.services.errors import IdempotencyKeyReused
+from o2c.services.errors import IdempotencyKeyReused, MissingIdempotencyKey
 
 __all__ = ["Runtime", "Work"]
 
@@ -79,7 +79,7 @@ class Runtime:
     ) -> R:
         """Run ``body`` as command ``command`` under ``idempotency_key`` (see the module doc)."""
         if not idempotency_key:
-            raise ValueError("every command needs a non-empty idempotency key")
+            raise MissingIdempotencyKey(command)
         key = f"{command}:{idempotency_key}"
         fingerprint = codec.fingerprint(request)
         clock = self.adapters.clock

@@ -1,15 +1,18 @@
 """Application errors: a command was refused for a reason that is not a domain rule.
 
 Every error here derives from :class:`ApplicationError`, a frozen exception with fields and a
-message a person can act on. Domain errors (:class:`~o2c.domain.errors.DomainError`) pass through
-the services unchanged, and adapter errors that the services cannot explain better pass through
-as the ports' :class:`~o2c.ports.errors.AdapterError` family. Whatever is raised, the command's
-unit of work rolls back: nothing it did is saved.
+message a person can act on, and, like every error o2c raises, from
+:class:`~o2c.domain.errors.O2CError`. Domain errors (:class:`~o2c.domain.errors.DomainError`)
+pass through the services unchanged, and adapter errors that the services cannot explain better
+pass through as the ports' :class:`~o2c.ports.errors.AdapterError` family. Whatever is raised,
+the command's unit of work rolls back: nothing it did is saved.
 """
 
 from __future__ import annotations
 
 import attrs
+
+from o2c.domain.errors import O2CError
 
 __all__ = [
     "ApplicationError",
@@ -20,6 +23,7 @@ __all__ = [
     "IdempotencyKeyReused",
     "InsufficientStock",
     "MissingAddress",
+    "MissingIdempotencyKey",
     "NoCarrierService",
     "NothingToApply",
     "OrderExists",
@@ -34,7 +38,7 @@ __all__ = [
 
 
 @attrs.frozen
-class ApplicationError(Exception):
+class ApplicationError(O2CError):
     """Base of every error the application services raise themselves."""
 
     def describe(self) -> str:
@@ -244,3 +248,16 @@ class IdempotencyKeyReused(ApplicationError):
             f"idempotency key {self.key!r} was used for a different {self.command} request; "
             "use a new key for a new request"
         )
+
+
+@attrs.frozen
+class MissingIdempotencyKey(ApplicationError, ValueError):
+    """A command sent without an idempotency key (or with an empty one).
+
+    Also a :class:`ValueError`, which is what this refusal was before it had a name of its own.
+    """
+
+    command: str
+
+    def describe(self) -> str:
+        return f"every command needs a non-empty idempotency key; {self.command} got none"
