@@ -248,6 +248,7 @@ from o2c.services.results import (
     StatementImport,
     WebhookResult,
 )
+from o2c.services.retry import retrying
 
 __version__ = "0.1.0.dev0"
 """The version of this package."""
@@ -266,6 +267,7 @@ __all__ = [
     "Adapters",
     "Settings",
     "OutOfStockPolicy",
+    "retrying",
     # What the services return
     "CustomerRegistered",
     "CreditStanding",
