@@ -250,6 +250,7 @@ from o2c.services.results import (
     StatementImport,
     WebhookResult,
 )
+from o2c.services.retry import retrying
 
 __version__ = "0.1.0.dev0"
 """The version of this package."""
@@ -268,6 +269,7 @@ __all__ = [
     "Adapters",
     "Settings",
     "OutOfStockPolicy",
+    "retrying",
     # What the services return
     "CustomerRegistered",
     "CreditStanding",

@@ -2,12 +2,14 @@
 
 Build :class:`Services` from :class:`Adapters` and :class:`Settings`; each command runs in one
 unit of work under an idempotency key, and its journal entries, notifications and events go out
-after it commits.
+after it commits. :func:`retrying` runs a command again when it lost a race with another
+process (the same idempotency key makes that safe).
 """
 
 from o2c.services.context import Adapters, EventPublisher, OutOfStockPolicy, Settings
 from o2c.services.errors import ApplicationError
 from o2c.services.facade import Services
+from o2c.services.retry import retrying
 
 __all__ = [
     "Adapters",
@@ -16,4 +18,5 @@ __all__ = [
     "OutOfStockPolicy",
     "Services",
     "Settings",
+    "retrying",
 ]

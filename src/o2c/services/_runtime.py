@@ -10,14 +10,17 @@ lists to collect domain events and notifications into. The runner then
    posted), sends the notifications and publishes the events.
 
 A command retried with the same key finds its result remembered: it returns that result, sends
-the notifications again (the notifier drops those it delivered already) and changes nothing.
+the notifications again (the notifier drops those it delivered already) and changes nothing. When
+the same command runs under the same key in two places at once, the one that loses the race
+raises the retryable ``AdapterUnavailable``; its retry returns the winner's result.
 Anything raised inside the body rolls the unit of work back, so nothing is half-saved.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TypeVar
 
@@ -27,7 +30,7 @@ from o2c import codec
 from o2c.domain.events import DomainEvent
 from o2c.domain.ledger import JournalEntry
 from o2c.domain.posting import PostingRules, journal_entries
-from o2c.ports.errors import AdapterError
+from o2c.ports.errors import AdapterError, AdapterUnavailable, DuplicateRequest
 from o2c.ports.notifications import Notification
 from o2c.ports.persistence import UnitOfWork
 from o2c.services.context import Adapters, Settings
@@ -83,7 +86,10 @@ class Runtime:
         key = f"{command}:{idempotency_key}"
         fingerprint = codec.fingerprint(request)
         clock = self.adapters.clock
-        with self.adapters.unit_of_work() as uow:
+        with (
+            self._same_command_meanwhile(command, idempotency_key),
+            self.adapters.unit_of_work() as uow,
+        ):
             remembered = uow.commands.recall(key)
             if remembered is not None:
                 envelope = json.loads(remembered)
@@ -112,6 +118,25 @@ class Runtime:
         if work.events:
             self.adapters.publish(tuple(work.events))
         return result
+
+    @contextmanager
+    def _same_command_meanwhile(self, command: str, idempotency_key: str) -> Iterator[None]:
+        """Turn a key added meanwhile by the same command, run elsewhere, into a retryable error.
+
+        Two processes running one command under one key at once both find it not run yet; the
+        later one then meets what the earlier one added (its receipts, say) as a
+        ``DuplicateRequest``. Run again, it recalls the earlier one's result instead.
+        """
+        try:
+            yield
+        except DuplicateRequest as error:
+            if not self.has_run(command, idempotency_key):
+                raise
+            raise AdapterUnavailable(
+                error.adapter,
+                f"command {command} ran meanwhile under the key {idempotency_key!r}; "
+                "run it again for its result",
+            ) from error
 
     def has_run(self, command: str, idempotency_key: str) -> bool:
         """Whether command ``command`` already ran under ``idempotency_key``."""

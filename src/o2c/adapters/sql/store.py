@@ -422,7 +422,10 @@ def _engine(url: URL, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Engine:
         event.listen(engine, "connect", _sqlite_connected)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url)
+    # One snapshot per unit of work, as SQLite gives: a command must not decide on an open item
+    # read before another process paid it and then load the invoice as it is after. A row
+    # changed since the snapshot fails the write with a serialization error (retryable).
+    return sa.create_engine(url, isolation_level="REPEATABLE READ")
 
 
 def _scripts() -> ScriptDirectory:
