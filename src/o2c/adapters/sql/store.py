@@ -969,15 +969,14 @@ class SqlOpenItems:
             counts[bucket] += int(count)
         rows: list[AgingRow] = []
         totals: list[AgingRow] = []
-        for currency in sorted({currency for currency, _ in groups}):
-            grand_sums = [0] * width
-            grand_counts = [0] * width
-            for (cur, customer_id), (sums, counts) in sorted(groups.items()):
-                if cur != currency:
-                    continue
-                rows.append(_aging_row(customer_id, cur, sums, counts))
-                grand_sums = [g + s for g, s in zip(grand_sums, sums, strict=True)]
-                grand_counts = [g + c for g, c in zip(grand_counts, counts, strict=True)]
+        grand: dict[str, tuple[list[int], list[int]]] = {}
+        for (currency, customer_id), (sums, counts) in sorted(groups.items()):
+            rows.append(_aging_row(customer_id, currency, sums, counts))
+            grand_sums, grand_counts = grand.setdefault(currency, ([0] * width, [0] * width))
+            for index in range(width):
+                grand_sums[index] += sums[index]
+                grand_counts[index] += counts[index]
+        for currency, (grand_sums, grand_counts) in grand.items():
             totals.append(_aging_row(None, currency, grand_sums, grand_counts))
         return AgingReport(as_of, basis, schedule, tuple(rows), tuple(totals), split_instalments)
 
