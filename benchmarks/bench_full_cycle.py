@@ -28,6 +28,7 @@ import random
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -43,6 +44,7 @@ from o2c.domain.receipts import Payer, Receipt
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms
 from o2c.ports.carriers import Parcel
+from o2c.ports.persistence import UnitOfWork
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CUSTOMERS = 200
@@ -68,8 +70,14 @@ def _lines(rng: random.Random) -> tuple[OrderLine, ...]:
     )
 
 
-def build(cycles: int) -> o2c.App:
-    """An in-memory application with enough stock and credit for ``cycles`` cycles."""
+def build(
+    cycles: int, unit_of_work: Callable[[], UnitOfWork] | None = None, tag: str = ""
+) -> o2c.App:
+    """An application with enough stock and credit for ``cycles`` cycles.
+
+    In memory unless ``unit_of_work`` says where the books are kept; ``tag`` keeps the customers
+    (and in :func:`run_cycles` the documents) of several runs on one book apart.
+    """
     stock = dict.fromkeys(PRODUCTS, cycles * 5 + 10)
     app = o2c.bootstrap(
         {
@@ -79,10 +87,11 @@ def build(cycles: int) -> o2c.App:
             }
         },
         load_entry_points=False,
+        unit_of_work=unit_of_work,
     )
     customers = app.services.customers
     for number in range(CUSTOMERS):
-        customer_id = f"C-{number:04d}"
+        customer_id = f"C-{tag}{number:04d}"
         customers.register_customer(
             Customer(
                 customer_id,
@@ -90,7 +99,7 @@ def build(cycles: int) -> o2c.App:
                 "EUR",
                 TERMS,
                 address=Address("Hauptstrasse 1", "Berlin", "10115", "DE"),
-                payer_accounts=frozenset({f"DE00BANK{number:010d}"}),
+                payer_accounts=frozenset({f"DE00BANK{tag}{number:010d}"}),
             ),
             idempotency_key=f"register-{customer_id}",
         )
@@ -105,15 +114,15 @@ def build(cycles: int) -> o2c.App:
     return app
 
 
-def run_cycles(app: o2c.App, cycles: int, seed: int) -> None:
-    """Run ``cycles`` full cycles through ``app``'s services."""
+def run_cycles(app: o2c.App, cycles: int, seed: int, tag: str = "") -> None:
+    """Run ``cycles`` full cycles through ``app``'s services (on the customers of ``tag``)."""
     rng = random.Random(seed)
     s = app.services
     today = app.adapters.clock.today()
     for cycle in range(cycles):
         number = cycle % CUSTOMERS
-        customer_id = f"C-{number:04d}"
-        order_id = f"SO-{cycle:07d}"
+        customer_id = f"C-{tag}{number:04d}"
+        order_id = f"SO-{tag}{cycle:07d}"
         s.orders.place_order(order_id, customer_id, _lines(rng), idempotency_key=order_id)
         by_card = cycle % 2 == 0
         if by_card:
@@ -126,14 +135,14 @@ def run_cycles(app: o2c.App, cycles: int, seed: int) -> None:
             s.cards.capture(payment, idempotency_key=f"capture-{order_id}")
         else:
             receipt = Receipt(
-                f"R-{cycle:07d}",
+                f"R-{tag}{cycle:07d}",
                 invoice.gross,
                 today,
-                f"stmt-{cycle:07d}",
-                Payer(account=f"DE00BANK{number:010d}"),
+                f"stmt-{tag}{cycle:07d}",
+                Payer(account=f"DE00BANK{tag}{number:010d}"),
                 reference=invoice.invoice_number,
             )
-            s.cash.import_receipts([receipt], idempotency_key=f"stmt-{cycle:07d}")
+            s.cash.import_receipts([receipt], idempotency_key=f"stmt-{tag}{cycle:07d}")
 
 
 def run_domain_cycles(cycles: int, seed: int) -> int:

@@ -17,6 +17,7 @@ Queries that return several values return them in the order the values were firs
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from types import TracebackType
 from typing import Protocol, Self, TypeVar, runtime_checkable
 
@@ -31,6 +32,7 @@ from o2c.domain.payments import Payment
 from o2c.domain.quotes import Quote
 from o2c.domain.receipts import Receipt
 from o2c.domain.receivables import OpenItem
+from o2c.domain.reporting import DEFAULT_AGING, AgingBasis, AgingReport, AgingSchedule
 from o2c.ports.carriers import Shipment
 
 __all__ = [
@@ -191,6 +193,22 @@ class OpenItemQueries(Protocol):
 
     def open_of(self, customer_id: str, currency: str) -> tuple[OpenItem, ...]:
         """The customer's items in ``currency`` that are not settled yet."""
+        ...
+
+    def aging(
+        self,
+        as_of: date,
+        schedule: AgingSchedule = DEFAULT_AGING,
+        basis: AgingBasis = AgingBasis.DUE_DATE,
+        *,
+        split_instalments: bool = False,
+    ) -> AgingReport:
+        """The unsettled items aged as of a date: exactly what
+        :func:`~o2c.domain.reporting.aging_report` returns for :meth:`open`, with the same
+        schedule, basis and ``split_instalments``.
+
+        A store may sum in the database instead of loading every item.
+        """
         ...
 
 

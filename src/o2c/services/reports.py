@@ -24,7 +24,6 @@ from o2c.domain.reporting import (
     Statement,
     StatementKind,
     StatementLine,
-    aging_report,
     cash_forecast,
     collection_effectiveness_index,
     credit_sales_in,
@@ -119,7 +118,7 @@ class ReportService:
     def aging(self, as_of: date | None = None) -> AgingReport:
         """The open items aged per customer and currency (default: as of today)."""
         day = as_of or self._today()
-        return self._runtime.query(lambda uow: aging_report(uow.open_items.open(), day))
+        return self._runtime.query(lambda uow: uow.open_items.aging(day))
 
     def cash_forecast(
         self, as_of: date | None = None, grouping: ForecastGrouping = ForecastGrouping.MONTH

@@ -9,7 +9,7 @@ successive commands of one application would.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeGuard, TypeVar
 
@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 from o2c.domain.customers import Customer
 from o2c.domain.invoicing import Invoice, InvoiceableLine
 from o2c.domain.ledger import JournalEntry, Posting, Side
-from o2c.domain.money import money, unit_price
+from o2c.domain.money import from_minor, money, unit_price
 from o2c.domain.orders import LineQuantity, Order, OrderLine, OrderStatus
 from o2c.domain.payments import OperationKind, Payment, PaymentStatus
 from o2c.domain.receipts import Payer, Receipt
 from o2c.domain.receivables import Instalment, ItemKind, OpenItem
+from o2c.domain.reporting import DEFAULT_AGING, AgingBasis, AgingSchedule, aging_report
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms
 from o2c.ports.carriers import Booking, Shipment
@@ -37,6 +38,7 @@ __all__ = [
     "UnitOfWorkContract",
     "UnitOfWorkFactory",
     "UnitOfWorkReopener",
+    "check_aging",
     "check_named_queries",
 ]
 
@@ -287,6 +289,51 @@ def check_named_queries(work: UnitOfWork) -> None:
     for charge in work.charges.values():
         assert work.open_items.find(charge.item_id) == charge
     assert work.open_items.find("NO-SUCH-ITEM") is None
+    for basis in AgingBasis:
+        assert work.open_items.aging(DAY, basis=basis) == aging_report(
+            everything, DAY, basis=basis
+        ), basis
+
+
+_AGING_DAYS = (DAY - timedelta(days=400), DAY, DAY + timedelta(days=45))
+_AGING_SCHEDULES = (
+    DEFAULT_AGING,
+    AgingSchedule.from_limits(()),
+    AgingSchedule.from_limits((-10, 5, 90)),
+)
+
+
+def check_aging(work: UnitOfWork) -> None:
+    """Assert that ``open_items.aging`` answers what the domain's report over ``open()`` does,
+    for a few dates and schedules, by either basis, whole items or split instalments."""
+    everything = _expected_open(work)
+    for as_of in _AGING_DAYS:
+        for schedule in _AGING_SCHEDULES:
+            for basis in AgingBasis:
+                for split in (False, True):
+                    expected = aging_report(
+                        everything, as_of, schedule=schedule, basis=basis, split_instalments=split
+                    )
+                    found = work.open_items.aging(as_of, schedule, basis, split_instalments=split)
+                    assert found == expected, (as_of, schedule.labels, basis, split)
+
+
+@st.composite
+def _aging_items(draw: st.DrawFn) -> OpenItem:
+    """A charge of some customer and currency with up to three instalments, partly paid."""
+    currency = draw(st.sampled_from(("EUR", "USD", "JPY")))
+    document_date = DAY - timedelta(days=draw(st.integers(0, 200)))
+    due = document_date
+    instalments: list[Instalment] = []
+    for _ in range(draw(st.integers(1, 3))):
+        due += timedelta(days=draw(st.integers(0, 60)))
+        minor = draw(st.integers(1, 1_000_000))
+        still_open = draw(st.sampled_from((0, minor, minor // 3)))
+        instalments.append(
+            Instalment(due, from_minor(minor, currency), from_minor(still_open, currency))
+        )
+    customer = draw(st.sampled_from(_PEOPLE))
+    return OpenItem("DN-0", customer, document_date, tuple(instalments), kind=ItemKind.CHARGE)
 
 
 def _repository(uow: UnitOfWork, name: str) -> Repository[Any]:
@@ -631,6 +678,30 @@ class UnitOfWorkContract(Contract):
                     check_named_queries(work)
 
         run_property(st.lists(step, max_size=25), check)
+
+    def test_aging_answers_what_the_domain_report_says(
+        self, make_unit_of_work: UnitOfWorkFactory
+    ) -> None:
+        """Aging from the store equals the domain's report over the open items, exactly: the
+        same rows and totals, in the same order, for every basis and schedule."""
+
+        def check(items: Sequence[OpenItem]) -> None:
+            factory = make_unit_of_work()
+            with factory() as work:
+                for number, item in enumerate(items):
+                    key = f"DN-{number}"
+                    work.charges.save(key, attrs.evolve(item, item_id=key))
+                work.invoices.save("INV-1", _variant_invoice("INV-1", 0))
+                check_aging(work)
+                work.commit()
+            with factory() as work:
+                check_aging(work)
+                first = work.charges.find("DN-0")
+                if first is not None and not first.is_settled:  # settling takes it out of aging
+                    work.charges.save("DN-0", first.apply(first.open))
+                    check_aging(work)
+
+        run_property(st.lists(_aging_items(), max_size=12), check)
 
     # --- durability ---------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Hashable, Iterator, Mapping
+from datetime import date
 from types import MappingProxyType, TracebackType
 from typing import Any, Generic, Self, TypeVar
 
@@ -43,6 +44,13 @@ from o2c.domain.payments import Payment
 from o2c.domain.quotes import Quote
 from o2c.domain.receipts import Receipt
 from o2c.domain.receivables import OpenItem
+from o2c.domain.reporting import (
+    DEFAULT_AGING,
+    AgingBasis,
+    AgingReport,
+    AgingSchedule,
+    aging_report,
+)
 from o2c.ports.carriers import Shipment
 from o2c.ports.errors import AdapterRejected, AdapterUnavailable, DuplicateRequest, NotFound
 from o2c.ports.persistence import (
@@ -395,6 +403,19 @@ class MemoryOpenItems:
     def open_of(self, customer_id: str, currency: str) -> tuple[OpenItem, ...]:
         """The customer's unsettled items in ``currency``."""
         return self._open(("open", customer_id, currency))
+
+    def aging(
+        self,
+        as_of: date,
+        schedule: AgingSchedule = DEFAULT_AGING,
+        basis: AgingBasis = AgingBasis.DUE_DATE,
+        *,
+        split_instalments: bool = False,
+    ) -> AgingReport:
+        """The unsettled items aged as of ``as_of`` by the domain's own report."""
+        return aging_report(
+            self.open(), as_of, schedule=schedule, basis=basis, split_instalments=split_instalments
+        )
 
     def _open(self, key: Hashable) -> tuple[OpenItem, ...]:
         items = [i.open_item for i in self._invoices._query("open", key) if i.open_item]

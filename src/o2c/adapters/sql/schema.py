@@ -26,6 +26,7 @@ __all__ = [
     "customer_payer_accounts",
     "invoice_orders",
     "metadata",
+    "open_instalments",
     "repository_tables",
     "sequences",
 ]
@@ -146,6 +147,27 @@ invoice_orders = sa.Table(
 )
 """The orders each issued invoice bills (``of_order``)."""
 sa.Index(None, invoice_orders.c.key)
+
+open_instalments = sa.Table(
+    "o2c_open_instalments",
+    metadata,
+    sa.Column("repository", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("part", sa.Integer, primary_key=True),
+    sa.Column("customer_id", sa.Text, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("document_date", sa.Date, nullable=False),
+    sa.Column("due_date", sa.Date, nullable=False),
+    sa.Column("item_due_date", sa.Date, nullable=False),
+    sa.Column("open_minor", sa.BigInteger, nullable=False),
+    sa.Column("is_first", sa.Boolean, nullable=False),
+)
+"""The open instalments of unsettled invoices and charges (``repository`` and ``key`` name the
+stored value, ``part`` the instalment), so aging sums them in the database.
+
+``item_due_date`` is the due date of the item's oldest open instalment and ``is_first`` marks
+that instalment, so aging whole items needs no second grouping.
+"""
 
 sequences = sa.Table(
     "o2c_sequences",

@@ -18,6 +18,8 @@ Every statement is built once, when the store is created, so SQLAlchemy compiles
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -43,12 +45,19 @@ from o2c.domain.customers import Customer
 from o2c.domain.dunning import DunningBook
 from o2c.domain.invoicing import CreditNote, Invoice
 from o2c.domain.ledger import JournalEntry
-from o2c.domain.money import to_minor
+from o2c.domain.money import Money, as_currency, decimals_of, from_minor_units, to_minor
 from o2c.domain.orders import Order, OrderStatus
 from o2c.domain.payments import Payment
 from o2c.domain.quotes import Quote
 from o2c.domain.receipts import Receipt
 from o2c.domain.receivables import OpenItem
+from o2c.domain.reporting import (
+    DEFAULT_AGING,
+    AgingBasis,
+    AgingReport,
+    AgingRow,
+    AgingSchedule,
+)
 from o2c.ports.carriers import Shipment
 from o2c.ports.errors import (
     AdapterError,
@@ -250,6 +259,8 @@ class _Kind:
     as_type: Any
     columns: Columns = _no_columns
     side: _Side | None = None
+    open_item: Callable[[Any], OpenItem | None] | None = None
+    """The open item of a stored value, whose open instalments aging reads from a side table."""
 
 
 _KINDS: Mapping[str, _Kind] = {
@@ -264,9 +275,10 @@ _KINDS: Mapping[str, _Kind] = {
         Invoice,
         lambda invoice: _receivable_columns(invoice.open_item),
         _Side(schema.invoice_orders, "order_id", indexing.invoice_orders),
+        lambda invoice: invoice.open_item,
     ),
     "credit_notes": _Kind(CreditNote),
-    "charges": _Kind(OpenItem, _receivable_columns),
+    "charges": _Kind(OpenItem, _receivable_columns, open_item=lambda item: item),
     "payments": _Kind(Payment, _payment_columns),
     "receipts": _Kind(Receipt, _receipt_columns),
     "allocations": _Kind(tuple[Allocation, ...]),
@@ -338,6 +350,17 @@ class _Statements:
                 .where(side.c[kind.side.column] == _param("value"))
                 .order_by(c.position)
             )
+        self.instalments_delete: Any = None
+        self.instalments_insert: Any = None
+        if kind.open_item is not None:
+            parts = schema.open_instalments
+            self.instalments_delete = sa.delete(parts).where(
+                parts.c.repository == name, parts.c.key == _param("key")
+            )
+            written = [column.name for column in parts.c if column.name != "repository"]
+            self.instalments_insert = sa.insert(parts).values(
+                {"repository": name, **{column: _param(column) for column in written}}
+            )
         self.queries: dict[str, Any] = {}
         if "is_open" in c:
             is_open = c.is_open.is_(True)
@@ -357,6 +380,31 @@ class _Statements:
         ):
             if column in c:
                 self.queries[column] = read.where(c[column] == _param("value")).order_by(c.position)
+
+    def instalment_rows(self, key: str, value: object) -> list[dict[str, Any]]:
+        """The bind parameters of the open instalments of ``value`` (none once settled)."""
+        assert self.kind.open_item is not None
+        item = indexing.open_item(self.kind.open_item(value))
+        if item is None:
+            return []
+        rows: list[dict[str, Any]] = []
+        item_due_date = item.due_date
+        for part, instalment in enumerate(item.instalments):
+            if instalment.open.amount > 0:
+                rows.append(
+                    {
+                        "p_key": key,
+                        "p_part": part,
+                        "p_customer_id": item.customer_id,
+                        "p_currency": item.currency,
+                        "p_document_date": item.document_date,
+                        "p_due_date": instalment.due_date,
+                        "p_item_due_date": item_due_date,
+                        "p_open_minor": to_minor(instalment.open),
+                        "p_is_first": not rows,
+                    }
+                )
+        return rows
 
     def row(self, key: str, value: object) -> dict[str, Any]:
         """The bind parameters that store ``value`` under ``key``."""
@@ -722,6 +770,7 @@ class SqlRepository(Generic[T]):
             )
         self._read[key] = 1
         self._write_side(key, value, fresh=True)
+        self._write_instalments(key, value, fresh=True)
 
     def save(self, key: str, value: T) -> None:
         """Store a new version of the value under ``key`` (or a first one).
@@ -742,10 +791,13 @@ class SqlRepository(Generic[T]):
                 raise _conflict(self._adapter, f"{self._name} entry {key!r}")
             self._read[key] = version + 1
         self._write_side(key, value, fresh=False)
+        self._write_instalments(key, value, fresh=False)
 
     def remove(self, key: str) -> None:
         """Delete the value under ``key``; a missing key is a no-op."""
         self._write(self._statements.delete, {"p_key": key}, key)
+        if self._statements.instalments_delete is not None:
+            self._write(self._statements.instalments_delete, {"p_key": key}, key)
         self._read[key] = None
 
     def values(self) -> Iterator[T]:
@@ -776,6 +828,16 @@ class SqlRepository(Generic[T]):
         values = side.values(value)
         if values:
             self._write(statements.side_insert, [{"p_key": key, "p_value": v} for v in values], key)
+
+    def _write_instalments(self, key: str, value: T, *, fresh: bool) -> None:
+        statements = self._statements
+        if statements.instalments_insert is None:
+            return
+        if not fresh:
+            self._write(statements.instalments_delete, {"p_key": key}, key)
+        rows = statements.instalment_rows(key, value)
+        if rows:
+            self._write(statements.instalments_insert, rows, key)
 
     def __repr__(self) -> str:
         return f"SqlRepository({self._name!r})"
@@ -887,6 +949,97 @@ class SqlOpenItems:
         items = [i.open_item for i in self._invoices._query("open_of", **params) if i.open_item]
         items.extend(self._charges._query("open_of", **params))
         return tuple(items)
+
+    def aging(
+        self,
+        as_of: date,
+        schedule: AgingSchedule = DEFAULT_AGING,
+        basis: AgingBasis = AgingBasis.DUE_DATE,
+        *,
+        split_instalments: bool = False,
+    ) -> AgingReport:
+        """The unsettled items aged as of ``as_of``, summed per bucket in the database."""
+        transaction = self._invoices._transaction
+        found = transaction.execute(
+            _aging_statement(as_of, schedule, basis, split_instalments), doing="age open items"
+        ).all()
+        width = len(schedule.buckets)
+        groups: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
+        for row in found:
+            customer_id, currency, bucket, open_minor, count = tuple(row)
+            sums, counts = groups.setdefault((currency, customer_id), ([0] * width, [0] * width))
+            sums[bucket] += int(open_minor)
+            counts[bucket] += int(count)
+        rows: list[AgingRow] = []
+        totals: list[AgingRow] = []
+        grand: dict[str, tuple[list[int], list[int]]] = {}
+        for (currency, customer_id), (sums, counts) in sorted(groups.items()):
+            rows.append(_aging_row(customer_id, currency, sums, counts))
+            grand_sums, grand_counts = grand.setdefault(currency, ([0] * width, [0] * width))
+            for index in range(width):
+                grand_sums[index] += sums[index]
+                grand_counts[index] += counts[index]
+        for currency, (grand_sums, grand_counts) in grand.items():
+            totals.append(_aging_row(None, currency, grand_sums, grand_counts))
+        return AgingReport(as_of, basis, schedule, tuple(rows), tuple(totals), split_instalments)
+
+
+def _aging_statement(
+    as_of: date, schedule: AgingSchedule, basis: AgingBasis, split_instalments: bool
+) -> Any:
+    """Open amounts and counts per customer, currency and bucket of the schedule."""
+    parts = schema.open_instalments
+    if basis is AgingBasis.DOCUMENT_DATE:
+        since = parts.c.document_date
+    else:
+        since = parts.c.due_date if split_instalments else parts.c.item_due_date
+    # An age of at most ``limit`` days is a date on or after ``as_of - limit``: comparing dates
+    # needs no date arithmetic in SQL, which SQLite and PostgreSQL spell differently.
+    whens: list[tuple[Any, int]] = []
+    for index, bucket in enumerate(schedule.buckets[:-1]):
+        assert bucket.last_day is not None
+        try:
+            whens.append((since >= as_of - timedelta(days=bucket.last_day), index))
+        except OverflowError:
+            whens.append((sa.true() if bucket.last_day > 0 else sa.false(), index))
+    last = len(schedule.buckets) - 1
+    bucket_of: Any = sa.case(*whens, else_=last) if whens else sa.literal(last)
+    counted: Any = sa.literal(1) if split_instalments else sa.case((parts.c.is_first, 1), else_=0)
+    aged = sa.select(
+        parts.c.customer_id,
+        parts.c.currency,
+        bucket_of.label("bucket"),
+        parts.c.open_minor,
+        counted.label("counted"),
+    ).subquery()
+    # Grouping the subquery's column, not the CASE itself: PostgreSQL would see the CASE's
+    # parameters in GROUP BY as other expressions than those in the select list.
+    return sa.select(
+        aged.c.customer_id,
+        aged.c.currency,
+        aged.c.bucket,
+        sa.func.sum(aged.c.open_minor),
+        sa.func.sum(aged.c.counted),
+    ).group_by(aged.c.customer_id, aged.c.currency, aged.c.bucket)
+
+
+def _aging_row(
+    customer_id: str | None, currency: str, sums: list[int], counts: list[int]
+) -> AgingRow:
+    code = as_currency(currency)
+    places = decimals_of(code)
+
+    def amount(minor: int, count: int) -> Money:
+        # An empty bucket is the plain zero the domain's report starts each sum from.
+        return from_minor_units(minor, places, code) if count else Money(Decimal(0), code)
+
+    return AgingRow(
+        customer_id,
+        currency,
+        tuple(amount(m, c) for m, c in zip(sums, counts, strict=True)),
+        tuple(counts),
+        amount(sum(sums), sum(counts)),
+    )
 
 
 class SqlNumberSequence:

@@ -76,6 +76,23 @@ def _side_table(name: str, value: str, parent: str) -> None:
     _index(name, "key")
 
 
+def _open_instalments_table() -> None:
+    op.create_table(
+        "o2c_open_instalments",
+        sa.Column("repository", sa.Text, nullable=False),
+        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("part", sa.Integer, nullable=False),
+        sa.Column("customer_id", sa.Text, nullable=False),
+        sa.Column("currency", sa.Text, nullable=False),
+        sa.Column("document_date", sa.Date, nullable=False),
+        sa.Column("due_date", sa.Date, nullable=False),
+        sa.Column("item_due_date", sa.Date, nullable=False),
+        sa.Column("open_minor", sa.BigInteger, nullable=False),
+        sa.Column("is_first", sa.Boolean, nullable=False),
+        sa.PrimaryKeyConstraint("repository", "key", "part", name="pk_o2c_open_instalments"),
+    )
+
+
 def upgrade() -> None:
     """Create every table of the first schema."""
     for repository in _PLAIN:
@@ -110,6 +127,7 @@ def upgrade() -> None:
     _index(shipments, "order_id", "position")
     _side_table("o2c_customers_payer_accounts", "account", "o2c_customers")
     _side_table("o2c_invoices_orders", "order_id", "o2c_invoices")
+    _open_instalments_table()
     op.create_table(
         "o2c_sequences",
         sa.Column("series", sa.Text, nullable=False),
@@ -126,6 +144,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop every table of the first schema."""
+    op.drop_table("o2c_open_instalments")
     for name in ("o2c_commands", "o2c_sequences", "o2c_invoices_orders"):
         op.drop_table(name)
     op.drop_table("o2c_customers_payer_accounts")
