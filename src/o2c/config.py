@@ -48,6 +48,7 @@ from o2c.services.context import OutOfStockPolicy, Settings
 
 __all__ = [
     "DEFAULT_ADAPTERS",
+    "PORT_ALIASES",
     "AdapterChoice",
     "Config",
     "ConfigError",
@@ -329,16 +330,26 @@ def _refused(key: str, build: Callable[[], T]) -> T:
 # --- adapters and plugins -----------------------------------------------------------------------
 
 
+PORT_ALIASES: Mapping[str, PortName] = MappingProxyType({"persistence": PortName.UNIT_OF_WORK})
+"""Other names a port may be configured under in ``[adapters]``: ``persistence`` is the unit of
+work's (where the books are stored)."""
+
+
 def _read_adapters(table: _Table) -> dict[PortName, AdapterChoice]:
     chosen: dict[PortName, AdapterChoice] = {}
-    for port in PortName:
-        value = table.raw(port.value)
+    keys = [(port.value, port) for port in PortName] + list(PORT_ALIASES.items())
+    given: dict[PortName, str] = {}
+    for key, port in keys:
+        value = table.raw(key)
         if value is None:
             continue
+        if port in given:
+            raise ConfigError(table.at(key), f"the same port as {table.at(given[port])}; give one")
+        given[port] = key
         if isinstance(value, str):
             chosen[port] = AdapterChoice(value)
             continue
-        entry = _Table(value, table.at(port.value))
+        entry = _Table(value, table.at(key))
         name = entry.text("use", "")
         if not name:
             raise ConfigError(entry.at("use"), 'name the adapter to use, e.g. use = "memory"')

@@ -1,18 +1,26 @@
-"""The built-in plugin: o2c's in-memory adapters, under the names configuration uses.
+"""The built-in plugin: o2c's in-memory and SQL adapters, under the names configuration uses.
 
 =================  ===============  ============================================================
 port               name             options
 =================  ===============  ============================================================
 unit_of_work       ``memory``       none
+unit_of_work       ``sql``          ``url``: a database URL, or the path of a SQLite file
+                                    (created and upgraded on first use); needs the ``sql`` extra
 inventory          ``memory``       ``stock``: product id → opening quantity
 carrier            ``table-rate``   ``rates`` (an inline rate table) or ``rates_file`` (a TOML
                                     file of one); without either, the sample EUR table
 payment_gateway    ``sandbox``      ``secret``: the webhook signing secret
 ledger             ``memory``       none (its chart of accounts is the configured one)
+ledger             ``sql``          ``url``, by default the unit of work's database when that is
+                                    ``sql`` too (one engine serves both)
 notifier           ``memory``       none (an outbox that keeps what it was asked to send)
 clock              ``system``       ``tz``: the business time zone (default ``UTC``)
 clock              ``fixed``        ``at`` (required, timezone-aware), ``tz``
 =================  ===============  ============================================================
+
+The unit of work's port is configured as ``persistence`` (or ``unit_of_work``). The SQL adapters
+import SQLAlchemy only when chosen, so the memory adapters work without the ``sql`` extra; choosing
+``sql`` without it is a configuration error that says how to install it.
 
 A factory refuses a bad option with ``InvalidInput`` naming it; the composition root reports that
 as a configuration error. Factories that need the clock declare a keyword-only ``clock``
@@ -40,8 +48,10 @@ from o2c.domain.errors import DomainError, InvalidInput
 from o2c.domain.ledger import ChartOfAccounts
 from o2c.domain.money import parse_money
 from o2c.ports.clock import Clock
-from o2c.ports.errors import AdapterRejected
+from o2c.ports.errors import AdapterError, AdapterRejected
 from o2c.ports.hookspecs import hookimpl
+from o2c.ports.ledger import LedgerPort
+from o2c.ports.persistence import UnitOfWork
 from o2c.ports.registry import AdapterRegistry
 
 __all__ = ["o2c_register_adapters", "read_rate_table"]
@@ -49,12 +59,14 @@ __all__ = ["o2c_register_adapters", "read_rate_table"]
 
 @hookimpl
 def o2c_register_adapters(registry: AdapterRegistry) -> None:
-    """Register the in-memory adapters."""
+    """Register the in-memory and the SQL adapters."""
     registry.add_unit_of_work("memory", _store, "repositories and units of work in memory")
+    registry.add_unit_of_work("sql", _sql_store, "the books in SQLite or PostgreSQL")
     registry.add_inventory("memory", _inventory, "stock and reservations in memory")
     registry.add_carrier("table-rate", _carrier, "a carrier priced by a rate table")
     registry.add_payment_gateway("sandbox", _gateway, "a deterministic sandbox gateway")
     registry.add_ledger("memory", _ledger, "a general ledger in memory")
+    registry.add_ledger("sql", _sql_ledger, "a general ledger in SQLite or PostgreSQL")
     registry.add_notifier("memory", _notifier, "an outbox that keeps what it was asked to send")
     registry.add_clock("system", _system_clock, "the real time in a business time zone")
     registry.add_clock("fixed", _fixed_clock, "a clock that moves only when told")
@@ -98,6 +110,67 @@ def _store(options: Mapping[str, Any]) -> Callable[[], MemoryUnitOfWork]:
 def _ledger(options: Mapping[str, Any], *, chart: ChartOfAccounts | None = None) -> MemoryLedger:
     _only(options, "ledger")
     return MemoryLedger(chart)
+
+
+def _sql_url(options: Mapping[str, Any]) -> str:
+    url = options.get("url")
+    if not isinstance(url, str | Path) or not str(url).strip():
+        raise InvalidInput(
+            field="url", value=repr(url), reason="a database URL or the path of a SQLite file"
+        )
+    return str(url)
+
+
+def _opened(build: Callable[[], Any]) -> Any:
+    """Open a SQL adapter; why it cannot be opened (missing extra, bad URL, a schema too new,
+    an unreachable server) becomes ``InvalidInput`` on its ``url``, the whole message kept."""
+    try:
+        return build()
+    except AdapterError as error:
+        code = getattr(error, "code", None) or type(error).__name__
+        raise InvalidInput(field="url", value=code, reason=error.message) from error
+    except ValueError as error:  # a value that is neither a path nor a database URL
+        raise InvalidInput(field="url", value="", reason=str(error)) from error
+
+
+def _sql_store(options: Mapping[str, Any]) -> Callable[[], UnitOfWork]:
+    _only(options, "unit of work", "url")
+    url = _sql_url(options)
+
+    def open_store() -> Callable[[], UnitOfWork]:
+        from o2c.adapters.sql import SqlStore  # noqa: PLC0415 - only with the sql extra
+
+        return SqlStore(url).unit_of_work
+
+    result: Callable[[], UnitOfWork] = _opened(open_store)
+    return result
+
+
+def _sql_ledger(
+    options: Mapping[str, Any],
+    *,
+    chart: ChartOfAccounts | None = None,
+    unit_of_work: Callable[[], UnitOfWork] | None = None,
+) -> LedgerPort:
+    _only(options, "ledger", "url")
+    # A SQL unit of work's store: the ledger shares its engine when it names the same database.
+    store = getattr(unit_of_work, "__self__", None)
+    if "url" not in options and type(store).__name__ != "SqlStore":
+        raise InvalidInput(
+            field="url", value="", reason="give the ledger's database (or use a sql unit of work)"
+        )
+
+    def open_ledger() -> LedgerPort:
+        from o2c.adapters.sql import SqlLedger, SqlStore, database_url  # noqa: PLC0415
+
+        if isinstance(store, SqlStore) and (
+            "url" not in options or database_url(_sql_url(options)) == store.url
+        ):
+            return SqlLedger(store.engine, chart, name="sql")
+        return SqlLedger(database_url(_sql_url(options)), chart, name="sql")
+
+    result: LedgerPort = _opened(open_ledger)
+    return result
 
 
 def _notifier(options: Mapping[str, Any]) -> OutboxNotifier:

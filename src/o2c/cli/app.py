@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,18 +94,116 @@ def cli() -> None:
 # --- o2c demo -------------------------------------------------------------------------------
 
 
+_DB_HELP = "A database URL, or the path of a SQLite file."
+
+
 @cli.command()
-def demo() -> None:
+@click.option(
+    "--db",
+    metavar="PATH_OR_URL",
+    default=None,
+    help="Keep the books in this database (a new SQLite file is created) instead of in memory.",
+)
+def demo(db: str | None) -> None:
     """Run a narrated order-to-cash scenario on the built-in in-memory adapters.
 
     Customers and a credit review, an order with a short line, shipping and tracking, invoices
     on "2/10 NET 30", a card payment, bank transfers matched to invoices (one with a typo in
     its reference), weeks of dunning with fees, interest and a credit hold, then the trial
     balance and the receivables aging. The dates are fixed: the output is the same every run.
+
+    With --db the books are kept in a SQL database and outlive the run: `o2c books --db` reads
+    them back. The database must not hold books yet.
     """
     from o2c.cli.demo import run_demo  # noqa: PLC0415  (loads the services only when asked)
 
-    run_demo(Console(highlight=False, width=DEMO_WIDTH))
+    console = Console(highlight=False, width=DEMO_WIDTH)
+    if db is None:
+        run_demo(console)
+        return
+    from o2c.cli.books import open_books  # noqa: PLC0415  (the sql extra, only when asked)
+
+    with open_books(db, upgrade=True) as books:
+        if not books.is_empty():
+            raise click.BadParameter(
+                f"{books.store.where} already holds books; run the demo on a new database",
+                param_hint="'--db'",
+            )
+        run_demo(console, books)
+
+
+# --- o2c db and o2c books -------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Look after the database that keeps the books: its schema revision and upgrades."""
+
+
+@db.command("upgrade")
+@click.option("--db", "value", required=True, metavar="URL", help=_DB_HELP)
+def db_upgrade(value: str) -> None:
+    """Bring the database to this o2c's schema revision (a new SQLite file is created).
+
+    Back the database up first. A database newer than this o2c, or of another application, is
+    refused and left as it is.
+    """
+    from o2c.adapters.sql import current_revision, upgrade  # noqa: PLC0415
+    from o2c.cli.books import database  # noqa: PLC0415
+
+    url = database(value)
+    shown = url.render_as_string(hide_password=True)
+    before = current_revision(value)
+    after = upgrade(value)
+    if before == after:
+        click.echo(f"{shown}: already at revision {after}")
+    else:
+        click.echo(f"{shown}: revision {before or 'none (empty)'} -> {after}")
+
+
+@db.command("status")
+@click.option("--db", "value", required=True, metavar="URL", help=_DB_HELP)
+def db_status(value: str) -> None:
+    """Show the database's schema revision, this o2c's, and whether an upgrade is needed.
+
+    The exit status is 0 when the database is at this o2c's revision and 1 otherwise.
+    """
+    from o2c.adapters.sql import current_revision, head_revision, known_revisions  # noqa: PLC0415
+    from o2c.cli.books import database, must_exist  # noqa: PLC0415
+
+    url = database(value)
+    must_exist(url)
+    shown = url.render_as_string(hide_password=True)
+    revision, head = current_revision(value), head_revision()
+    click.echo(f"database: {shown}")
+    click.echo(f"revision: {revision or 'none (empty)'}")
+    click.echo(f"this o2c: {head}")
+    if revision == head:
+        click.echo("up to date")
+        return
+    if revision is None or revision in known_revisions():
+        click.echo(f"upgrade needed: o2c db upgrade --db {shown}")
+    else:
+        click.echo("newer than this o2c: use the o2c that wrote it")
+    raise SystemExit(EXIT_REFUSED)
+
+
+@cli.command()
+@click.option("--db", "value", required=True, metavar="PATH_OR_URL", help=_DB_HELP)
+@click.option(
+    "--as-of", "as_of", default=None, metavar="DATE", help="Age the open items as of this date."
+)
+def books(value: str, as_of: str | None) -> None:
+    """Print the stored books: open items per customer, the aging and the trial balance.
+
+    Reads only: the database must exist and be at this o2c's schema revision.
+    """
+    from o2c.cli.books import BOOKS_WIDTH, open_books, print_books  # noqa: PLC0415
+
+    # Today where the command runs: the books are read by a person, in their own time zone.
+    day = datetime.now().astimezone().date() if as_of is None else _date(as_of, "--as-of")
+    with open_books(value, upgrade=False) as opened:
+        print_books(Console(highlight=False, width=BOOKS_WIDTH), opened, day)
 
 
 # --- o2c terms ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.panel import Panel
@@ -32,6 +33,9 @@ from o2c.domain.terms import PaymentTerms
 from o2c.ports.carriers import Parcel
 from o2c.ports.clock import Clock
 from o2c.services.results import InvoiceResult, OrderPlacement
+
+if TYPE_CHECKING:
+    from o2c.cli.books import Books
 
 __all__ = ["START", "STEPS", "demo_config", "run_demo"]
 
@@ -92,9 +96,15 @@ def demo_config() -> dict[str, object]:
 class _Story:
     """The running demo: the application, its clock and the narration."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, books: Books | None = None) -> None:
         self.console = console
-        self.app = o2c.bootstrap(demo_config())
+        if books is None:
+            self.app = o2c.bootstrap(demo_config())
+        else:
+            self.app = o2c.bootstrap(
+                demo_config(), unit_of_work=books.store.unit_of_work, ledger=books.ledger
+            )
+        self.books = books
         self.services = self.app.services
         self.clock: Clock = self.app.adapters.clock
         self._keys = 0
@@ -184,13 +194,14 @@ def _desks(quantity: int) -> OrderLine:
     )
 
 
-def run_demo(console: Console) -> None:
-    """Tell the whole story on ``console``."""
-    story = _Story(console)
+def run_demo(console: Console, books: Books | None = None) -> None:
+    """Tell the whole story on ``console``; with ``books``, keep them in that SQL database."""
+    story = _Story(console, books)
+    where = "the built-in in-memory adapters" if books is None else books.store.where
     console.print(
         Panel.fit(
             "[bold]o2c demo[/bold]: an office furniture wholesaler runs its order-to-cash cycle\n"
-            "on the built-in in-memory adapters, with a clock the story moves forward.",
+            f"on {where}, with a clock the story moves forward.",
             border_style="cyan",
         )
     )
@@ -205,6 +216,8 @@ def run_demo(console: Console) -> None:
     _dunning(story)
     _trial_balance(story)
     _aging(story)
+    if books is not None:
+        _stored(story, books)
 
 
 # --- the steps ------------------------------------------------------------------------------
@@ -616,4 +629,16 @@ def _aging(story: _Story) -> None:
             "application, dunning, ledger and reporting: one cycle, end to end.",
             border_style="green",
         )
+    )
+
+
+def _stored(story: _Story, books: Books) -> None:
+    """What the database now holds, printed as ``o2c books`` prints it."""
+    from o2c.cli.books import BOOKS_WIDTH, print_books  # noqa: PLC0415
+
+    story.console.print()
+    story.say(f"The books stay in {books.store.where}; `o2c books --db` prints them again:")
+    story.console.print()
+    print_books(
+        Console(highlight=False, width=BOOKS_WIDTH, file=story.console.file), books, story.today
     )

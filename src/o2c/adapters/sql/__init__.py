@@ -24,6 +24,7 @@ if any(importlib.util.find_spec(name) is None for name in ("sqlalchemy", "alembi
 
 from o2c.adapters.sql._urls import database_url  # noqa: E402
 from o2c.adapters.sql.ledger import SqlLedger  # noqa: E402
+from o2c.adapters.sql.migrations import head_revision, known_revisions  # noqa: E402
 from o2c.adapters.sql.store import (  # noqa: E402
     BUSY_TIMEOUT_SECONDS,
     CannotOpenStore,
@@ -47,6 +48,8 @@ __all__ = [
     "SqlUnitOfWork",
     "current_revision",
     "database_url",
+    "head_revision",
+    "known_revisions",
     "upgrade",
     "CannotOpenStore",
     "ForeignDatabase",

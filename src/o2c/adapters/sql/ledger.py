@@ -11,9 +11,11 @@ not at all. When two writers post at the same moment, the loser's transaction fa
 key and raises the retryable ``AdapterUnavailable``; posting the batch again is safe, because
 posting is idempotent by entry id.
 
-The tables are defined by :func:`define_ledger_tables`, so they can live in any
-:class:`~sqlalchemy.MetaData`. A ledger opened on a URL creates them if they are missing; a ledger
-given an :class:`~sqlalchemy.engine.Engine` expects them to exist.
+The tables are part of the SQL book's schema (:mod:`o2c.adapters.sql.schema`) and created by its
+migrations: a ledger opened on a URL upgrades the database first, as the store does; a ledger given
+an :class:`~sqlalchemy.engine.Engine` (a :class:`~o2c.adapters.sql.SqlStore`'s, to share the
+database) expects them to exist. :func:`define_ledger_tables` adds them to any other
+:class:`~sqlalchemy.MetaData`.
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import attrs
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, Engine
 
+from o2c.adapters.sql import schema
+from o2c.adapters.sql._urls import database_url
+from o2c.adapters.sql.schema import LedgerTables, define_ledger_tables
+from o2c.adapters.sql.store import open_engine
 from o2c.domain.errors import DomainError
 from o2c.domain.ledger import (
     ChartOfAccounts,
@@ -49,90 +54,6 @@ _MAX_UNITS = 2**63 - 1
 
 _IDS_PER_QUERY = 500
 """Entry ids per ``IN (...)`` list: well below every driver's limit on bound parameters."""
-
-
-class _Text(sa.types.TypeDecorator[str]):
-    """Text that may hold any Python string, NUL characters included.
-
-    PostgreSQL refuses NUL in text, so NUL is stored as ``U+FFFF 0`` and ``U+FFFF`` itself as
-    ``U+FFFF U+FFFF`` (a non-character that ordinary text never holds, so ordinary text is stored
-    as it is). The same form is used in every database, so rows can be copied between them.
-    """
-
-    impl = sa.Text
-    cache_ok = True
-
-    def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
-        if value is None or ("\x00" not in value and "\uffff" not in value):
-            return value
-        return value.replace("\uffff", "\uffff\uffff").replace("\x00", "\uffff0")
-
-    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> str | None:
-        if value is None or "\uffff" not in value:
-            return value
-        out: list[str] = []
-        chars = iter(value)
-        for char in chars:
-            if char == "\uffff":
-                out.append("\x00" if next(chars, "") == "0" else "\uffff")
-            else:
-                out.append(char)
-        return "".join(out)
-
-
-@attrs.frozen
-class LedgerTables:
-    """The two tables of the journal."""
-
-    entries: sa.Table
-    """``o2c_journal_entries``: one row per entry, ``position`` giving the posting order."""
-    postings: sa.Table
-    """``o2c_journal_postings``: one row per posting line, amounts in minor units."""
-
-
-def define_ledger_tables(metadata: sa.MetaData) -> LedgerTables:
-    """Add the journal's tables (and their indexes) to ``metadata`` and return them."""
-    entries = sa.Table(
-        "o2c_journal_entries",
-        metadata,
-        sa.Column("entry_id", _Text(), primary_key=True),
-        sa.Column("position", sa.BigInteger(), nullable=False, unique=True),
-        sa.Column("entry_date", sa.Date(), nullable=False),
-        sa.Column("description", _Text(), nullable=False),
-        sa.Column("source", _Text(), nullable=False),
-        sa.Column("metadata", sa.Text(), nullable=False, comment="JSON: [[key, value], ...]"),
-        sa.Index("ix_o2c_journal_entries_date", "entry_date"),
-    )
-    postings = sa.Table(
-        "o2c_journal_postings",
-        metadata,
-        sa.Column(
-            "entry_id",
-            _Text(),
-            sa.ForeignKey(entries.c.entry_id, ondelete="CASCADE"),
-            primary_key=True,
-        ),
-        sa.Column("line", sa.Integer(), primary_key=True, autoincrement=False),
-        sa.Column("account", _Text(), nullable=False),
-        sa.Column("side", sa.String(6), nullable=False),
-        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
-        sa.Column("currency", sa.String(3), nullable=False),
-        sa.Column("party", _Text(), nullable=True),
-        sa.Column("document", _Text(), nullable=True),
-        sa.Column("memo", _Text(), nullable=True),
-        sa.CheckConstraint("side IN ('debit', 'credit')", name="ck_o2c_journal_postings_side"),
-        sa.CheckConstraint("amount_minor > 0", name="ck_o2c_journal_postings_amount"),
-        # Balances and the trial balance read only this index (side and amount included).
-        sa.Index(
-            "ix_o2c_journal_postings_balance",
-            "account",
-            "currency",
-            "party",
-            "side",
-            "amount_minor",
-        ),
-    )
-    return LedgerTables(entries, postings)
 
 
 class _Statements:
@@ -169,15 +90,16 @@ def _turnover(postings: sa.Table, side: Side) -> sa.ColumnElement[Any]:
     return sa.func.coalesce(sa.func.sum(amount), 0)
 
 
-_SQL = _Statements(define_ledger_tables(sa.MetaData()))
+_SQL = _Statements(schema.journal)
 
 
 class SqlLedger:
     """A ledger in a SQL database over ``chart``, satisfying :class:`~o2c.ports.LedgerPort`.
 
-    ``engine_or_url`` is an engine (the tables must exist) or a database URL such as
-    ``sqlite:///books.db`` or ``postgresql+psycopg://host/books`` (the tables are created if
-    missing, and :meth:`close` disposes of the engine made for it).
+    ``engine_or_url`` is an engine (the tables must exist: a :class:`~o2c.adapters.sql.SqlStore`'s
+    engine shares the store's database) or a database URL such as ``sqlite:///books.db`` or
+    ``postgresql+psycopg://host/books`` (the database is upgraded to this o2c's schema, as
+    :func:`~o2c.adapters.sql.upgrade` does, and :meth:`close` disposes of the engine made for it).
     """
 
     def __init__(
@@ -195,11 +117,13 @@ class SqlLedger:
             self.engine = engine_or_url
             return
         try:
-            self.engine = sa.create_engine(engine_or_url)
-            with self._translated("cannot open the journal"):
-                _SQL.metadata.create_all(self.engine)
-        except sa_exc.ArgumentError as error:
-            raise AdapterRejected(name, f"not a database URL: {error}", "invalid_url") from error
+            if isinstance(engine_or_url, str) and "://" not in engine_or_url:
+                raise ValueError(f"not a database URL: {engine_or_url!r}")
+            url = database_url(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
+        except ValueError as error:
+            raise AdapterRejected(name, str(error), "invalid_url") from error
+        # The journal is part of the book's schema: a URL is opened, and upgraded, like a store.
+        self.engine = open_engine(url, name, upgrade=True)
 
     def close(self) -> None:
         """Release the database connections (only those of an engine this ledger made)."""

@@ -10,6 +10,9 @@ Every repository table ``o2c_<repository>`` holds whole values as documents (the
 * ``schema_version``: the codec's :data:`~o2c.codec.SCHEMA_VERSION` the document was written in;
 * ``document``: the value itself.
 
+The ledger's journal (``o2c_journal_entries`` and ``o2c_journal_postings``, see
+:mod:`o2c.adapters.sql.ledger`) lives in the same schema, so one database holds the whole book.
+
 The index columns hold what :mod:`o2c.adapters.indexing` derives from the value; keys with several
 values (the orders an invoice bills, the accounts a customer pays from) live in side tables. Open
 amounts are integer minor units, dates are ``DATE``: never floats. The first migration creates
@@ -18,13 +21,17 @@ exactly these tables; a test compares them.
 
 from __future__ import annotations
 
+import attrs
 import sqlalchemy as sa
 
 __all__ = [
     "VERSION_TABLE",
+    "LedgerTables",
     "commands",
     "customer_payer_accounts",
+    "define_ledger_tables",
     "invoice_orders",
+    "journal",
     "metadata",
     "open_instalments",
     "repository_tables",
@@ -201,3 +208,94 @@ repository_tables: dict[str, sa.Table] = {
     "ledger_outbox": ledger_outbox,
 }
 """The table of each repository, by the unit of work's attribute name."""
+
+
+# --- the ledger's journal ---------------------------------------------------------------------
+
+
+class _Text(sa.types.TypeDecorator[str]):
+    """Text that may hold any Python string, NUL characters included.
+
+    PostgreSQL refuses NUL in text, so NUL is stored as ``U+FFFF 0`` and ``U+FFFF`` itself as
+    ``U+FFFF U+FFFF`` (a non-character that ordinary text never holds, so ordinary text is stored
+    as it is). The same form is used in every database, so rows can be copied between them.
+    """
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
+        if value is None or ("\x00" not in value and "\uffff" not in value):
+            return value
+        return value.replace("\uffff", "\uffff\uffff").replace("\x00", "\uffff0")
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> str | None:
+        if value is None or "\uffff" not in value:
+            return value
+        out: list[str] = []
+        chars = iter(value)
+        for char in chars:
+            if char == "\uffff":
+                out.append("\x00" if next(chars, "") == "0" else "\uffff")
+            else:
+                out.append(char)
+        return "".join(out)
+
+
+@attrs.frozen
+class LedgerTables:
+    """The two tables of the journal."""
+
+    entries: sa.Table
+    """``o2c_journal_entries``: one row per entry, ``position`` giving the posting order."""
+    postings: sa.Table
+    """``o2c_journal_postings``: one row per posting line, amounts in minor units."""
+
+
+def define_ledger_tables(metadata: sa.MetaData) -> LedgerTables:
+    """Add the journal's tables (and their indexes) to ``metadata`` and return them."""
+    entries = sa.Table(
+        "o2c_journal_entries",
+        metadata,
+        sa.Column("entry_id", _Text(), primary_key=True),
+        sa.Column("position", sa.BigInteger(), nullable=False, unique=True),
+        sa.Column("entry_date", sa.Date(), nullable=False),
+        sa.Column("description", _Text(), nullable=False),
+        sa.Column("source", _Text(), nullable=False),
+        sa.Column("metadata", sa.Text(), nullable=False, comment="JSON: [[key, value], ...]"),
+        sa.Index("ix_o2c_journal_entries_date", "entry_date"),
+    )
+    postings = sa.Table(
+        "o2c_journal_postings",
+        metadata,
+        sa.Column(
+            "entry_id",
+            _Text(),
+            sa.ForeignKey(entries.c.entry_id, ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("line", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("account", _Text(), nullable=False),
+        sa.Column("side", sa.String(6), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("party", _Text(), nullable=True),
+        sa.Column("document", _Text(), nullable=True),
+        sa.Column("memo", _Text(), nullable=True),
+        sa.CheckConstraint("side IN ('debit', 'credit')", name="ck_o2c_journal_postings_side"),
+        sa.CheckConstraint("amount_minor > 0", name="ck_o2c_journal_postings_amount"),
+        # Balances and the trial balance read only this index (side and amount included).
+        sa.Index(
+            "ix_o2c_journal_postings_balance",
+            "account",
+            "currency",
+            "party",
+            "side",
+            "amount_minor",
+        ),
+    )
+    return LedgerTables(entries, postings)
+
+
+journal = define_ledger_tables(metadata)
+"""The journal behind :class:`~o2c.adapters.sql.SqlLedger`."""

@@ -92,6 +92,7 @@ __all__ = [
     "SqlUnitOfWork",
     "UnreadableDocument",
     "current_revision",
+    "open_engine",
     "upgrade",
 ]
 
@@ -559,6 +560,12 @@ def _upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def open_engine(url: URL, name: str = "sql", *, upgrade: bool = False) -> Engine:
+    """An engine on the database at ``url``, its schema at this o2c's revision (upgraded if
+    ``upgrade``); the same checks and typed errors as opening a :class:`SqlStore`."""
+    return _open(url, name, upgrade=upgrade)
 
 
 def upgrade(url: str | Path, *, name: str = "sql") -> str:

@@ -1,4 +1,5 @@
-"""The first schema of a SQL book: a document table per repository, sequences, commands.
+"""The first schema of a SQL book: a document table per repository, sequences, commands, and
+the ledger's journal.
 
 Revision 0001, the first.
 """
@@ -140,11 +141,56 @@ def upgrade() -> None:
         sa.Column("result", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("key", name="pk_o2c_commands"),
     )
+    _journal()
+
+
+def _journal() -> None:
+    """The ledger's journal: an entry per row, its posting lines in minor units."""
+    op.create_table(
+        "o2c_journal_entries",
+        sa.Column("entry_id", sa.Text, nullable=False),
+        sa.Column("position", sa.BigInteger, nullable=False),
+        sa.Column("entry_date", sa.Date, nullable=False),
+        sa.Column("description", sa.Text, nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("metadata", sa.Text, nullable=False, comment="JSON: [[key, value], ...]"),
+        sa.PrimaryKeyConstraint("entry_id", name="pk_o2c_journal_entries"),
+        sa.UniqueConstraint("position", name="uq_o2c_journal_entries_position"),
+    )
+    op.create_index("ix_o2c_journal_entries_date", "o2c_journal_entries", ["entry_date"])
+    op.create_table(
+        "o2c_journal_postings",
+        sa.Column("entry_id", sa.Text, nullable=False),
+        sa.Column("line", sa.Integer, nullable=False, autoincrement=False),
+        sa.Column("account", sa.Text, nullable=False),
+        sa.Column("side", sa.String(6), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger, nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("party", sa.Text, nullable=True),
+        sa.Column("document", sa.Text, nullable=True),
+        sa.Column("memo", sa.Text, nullable=True),
+        sa.CheckConstraint("side IN ('debit', 'credit')", name="ck_o2c_journal_postings_side"),
+        sa.CheckConstraint("amount_minor > 0", name="ck_o2c_journal_postings_amount"),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["o2c_journal_entries.entry_id"],
+            name="fk_o2c_journal_postings_entry_id",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("entry_id", "line", name="pk_o2c_journal_postings"),
+    )
+    op.create_index(
+        "ix_o2c_journal_postings_balance",
+        "o2c_journal_postings",
+        ["account", "currency", "party", "side", "amount_minor"],
+    )
 
 
 def downgrade() -> None:
     """Drop every table of the first schema."""
     op.drop_table("o2c_open_instalments")
+    op.drop_table("o2c_journal_postings")
+    op.drop_table("o2c_journal_entries")
     for name in ("o2c_commands", "o2c_sequences", "o2c_invoices_orders"):
         op.drop_table(name)
     op.drop_table("o2c_customers_payer_accounts")
