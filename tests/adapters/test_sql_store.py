@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -281,12 +282,19 @@ def test_named_queries_never_scan_a_table(sqlite_store: SqlStore) -> None:
     lookups += [q for s in statements.values() for q in s.queries.values()]
     lookups += [s.by_side for s in statements.values() if s.by_side is not None]
     with sqlite_store.engine.connect() as connection:
-        connection.exec_driver_sql("ANALYZE")
+        # No ANALYZE: the store never runs it, and statistics of a handful of rows favour scans
+        # that a large book would pay for.
         for statement in lookups:
             compiled = statement.compile(dialect=connection.dialect)
             sql = compiled.string
             params = tuple("x" for _ in compiled.positiontup or ())
             plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all()
-            for *_, detail in plan:
-                assert "INDEX" in detail or "PRIMARY KEY" in detail, (sql, detail)
-                assert "TEMP B-TREE" not in detail, (sql, detail)
+            details = [detail for *_, detail in plan]
+            scans = [d for d in details if d.startswith("SCAN")]
+            for detail in scans:  # reads a whole index: only a partial one (open items) will do
+                assert re.search(r"USING INDEX ix_\w+_(open|unresolved)\b", detail), (sql, detail)
+            for detail in details:
+                if "TEMP B-TREE" in detail:  # sorting what index searches found is bounded
+                    assert not scans, (sql, detail)
+                else:
+                    assert "INDEX" in detail or "PRIMARY KEY" in detail, (sql, detail)

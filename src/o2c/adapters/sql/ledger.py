@@ -20,6 +20,7 @@ database) expects them to exist. :func:`define_ledger_tables` adds them to any o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -50,6 +51,9 @@ from o2c.ports.ledger import PostingResult
 __all__ = ["LedgerTables", "SqlLedger", "define_ledger_tables"]
 
 _MAX_UNITS = 2**63 - 1
+
+_POSTING_LOCK = 0x6F3263_4A4E4C
+"""The PostgreSQL advisory lock key under which posters draw journal positions ("o2c" "JNL")."""
 """The largest amount a BIGINT column holds, in minor units."""
 
 _IDS_PER_QUERY = 500
@@ -71,6 +75,7 @@ class _Statements:
             .order_by(postings.c.entry_id, postings.c.line)
         )
         self.last_position = sa.select(sa.func.max(entries.c.position))
+        self.take_turn = sa.text("SELECT pg_advisory_xact_lock(:key)")
         self.count = sa.select(sa.func.count()).select_from(entries)
         debits = _turnover(postings, Side.DEBIT)
         credits = _turnover(postings, Side.CREDIT)
@@ -151,7 +156,7 @@ class SqlLedger:
         entries = tuple(entries)
         if not entries:
             return PostingResult((), ())
-        with self._lock, self._translated("cannot post the batch"), self.engine.begin() as conn:
+        with self._lock, self._translated("cannot post the batch"), self._posting() as conn:
             stored = self._load(conn, {entry.entry_id for entry in entries})
             fresh = self._check(entries, stored)
             if fresh:
@@ -257,6 +262,24 @@ class SqlLedger:
                     metadata=[(key, value) for key, value in json.loads(head.metadata)],
                 )
         return found
+
+    @contextlib.contextmanager
+    def _posting(self) -> Iterator[Connection]:
+        """A transaction in which this poster alone reads and extends the journal.
+
+        PostgreSQL posters take turns under an advisory lock held until commit, reading at READ
+        COMMITTED so that what they read after the wait includes the last poster's entries: no
+        two processes draw the same position or insert the same entry. SQLite has one writer.
+        """
+        if self.engine.dialect.name != "postgresql":
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self.engine.connect() as plain:
+            conn = plain.execution_options(isolation_level="READ COMMITTED")
+            with conn.begin():
+                conn.execute(_SQL.take_turn, {"key": _POSTING_LOCK})
+                yield conn
 
     # --- reading ------------------------------------------------------------------------------
 

@@ -78,7 +78,9 @@ def _receivable_table(repository: str) -> sa.Table:
         sa.Column("open_minor", sa.BigInteger),
         sa.Column("is_open", sa.Boolean, nullable=False),
     )
-    is_open = table.c.is_open.is_(True)
+    # "= true" in both the index and the queries: SQLite uses a partial index only for a query
+    # whose condition is written the same way.
+    is_open = table.c.is_open == sa.true()
     sa.Index(
         f"ix_{table.name}_open",
         table.c.position,
@@ -121,8 +123,8 @@ sa.Index(None, payments.c.gateway_reference, payments.c.position)
 sa.Index(
     "ix_o2c_payments_unresolved",
     payments.c.position,
-    sqlite_where=payments.c.unresolved.is_(True),
-    postgresql_where=payments.c.unresolved.is_(True),
+    sqlite_where=payments.c.unresolved == sa.true(),
+    postgresql_where=payments.c.unresolved == sa.true(),
 )
 receipts = _document_table(
     "receipts",

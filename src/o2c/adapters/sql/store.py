@@ -364,13 +364,13 @@ class _Statements:
             )
         self.queries: dict[str, Any] = {}
         if "is_open" in c:
-            is_open = c.is_open.is_(True)
+            is_open = c.is_open == sa.true()  # as the partial indexes say it
             self.queries["open"] = read.where(is_open).order_by(c.position)
             self.queries["open_of"] = read.where(
                 is_open, c.customer_id == _param("customer"), c.currency == _param("currency")
             ).order_by(c.position)
         if "unresolved" in c:
-            self.queries["unresolved"] = read.where(c.unresolved.is_(True)).order_by(c.position)
+            self.queries["unresolved"] = read.where(c.unresolved == sa.true()).order_by(c.position)
         for column in (
             "status",
             "awaiting_invoice",

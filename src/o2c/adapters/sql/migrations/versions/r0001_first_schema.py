@@ -47,8 +47,15 @@ def _index(table: str, *columns: str) -> None:
 
 
 def _partial_index(name: str, table: str, columns: list[str], flag: str) -> None:
-    where = sa.text(f"{flag} IS true")
-    op.create_index(name, table, columns, sqlite_where=where, postgresql_where=where)
+    # Written as the store's queries write the condition (SQLite stores booleans as 0 and 1), so
+    # that SQLite's planner sees the query's condition implies the index's.
+    op.create_index(
+        name,
+        table,
+        columns,
+        sqlite_where=sa.text(f"{flag} = 1"),
+        postgresql_where=sa.text(f"{flag} = true"),
+    )
 
 
 def _receivable_table(repository: str) -> None:
