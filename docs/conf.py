@@ -7,6 +7,8 @@ navigation or a docstring that is not valid reStructuredText stops it.
 
 from __future__ import annotations
 
+import logging
+
 from sphinx.application import Sphinx
 
 import o2c
@@ -74,3 +76,7 @@ def _skip_foreign(  # noqa: PLR0917
 
 def setup(app: Sphinx) -> None:
     app.connect("autodoc-skip-member", _skip_foreign)
+
+
+# Importing the SQL adapters for the API reference sets Alembic up, which logs at INFO level.
+logging.getLogger("alembic").setLevel(logging.WARNING)
