@@ -17,7 +17,7 @@ from typing import Any
 from o2c.domain.customers import Customer
 from o2c.domain.invoicing import Invoice
 from o2c.domain.orders import Order
-from o2c.domain.payments import Payment, PaymentStatus
+from o2c.domain.payments import Payment
 from o2c.domain.receivables import OpenItem
 from o2c.ports.persistence import normalise_account
 
@@ -65,13 +65,13 @@ def payer_accounts(customer: Customer) -> tuple[str, ...]:
 
 def awaiting_invoice(order: Order) -> str | None:
     """The order's customer while something is left to invoice (``orders.awaiting_invoice``)."""
-    return order.customer_id if order.uninvoiced_gross.amount > 0 else None
+    return order.customer_id if order.counts_toward_exposure else None
 
 
 def unresolved(payment: Payment) -> bool:
     """Whether the payment is pending without a gateway reference
     (``payments.awaiting_gateway_reference``)."""
-    return payment.status is PaymentStatus.PENDING and not payment.gateway_reference
+    return payment.awaits_gateway_reference
 
 
 def _one(key: Hashable | None) -> tuple[Hashable, ...]:

@@ -20,7 +20,7 @@ from rich.console import Console
 from o2c.cli import render
 from o2c.domain.ledger import ChartOfAccounts, TrialBalance
 from o2c.domain.receivables import OpenItem
-from o2c.domain.reporting import AgingReport, aging_report
+from o2c.domain.reporting import AgingReport
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -68,6 +68,11 @@ class Books:
         with self.store.unit_of_work() as uow:
             return uow.open_items.open()
 
+    def aging(self, as_of: date) -> AgingReport:
+        """The aging as of ``as_of``, summed by the store."""
+        with self.store.unit_of_work() as uow:
+            return uow.open_items.aging(as_of)
+
 
 @contextmanager
 def open_books(
@@ -91,7 +96,7 @@ def print_books(console: Console, books: Books, as_of: date) -> None:
     items = books.open_items()
     console.print(f"[bold]Books of {books.store.where} as of {as_of.isoformat()}[/bold]")
     console.print(_open_items(items))
-    console.print(_aging(aging_report(items, as_of)))
+    console.print(_aging(books.aging(as_of)))
     console.print(_trial_balance(books.ledger.trial_balance()))
 
 

@@ -818,6 +818,11 @@ class Order:
         return self.totals.gross
 
     @property
+    def counts_toward_exposure(self) -> bool:
+        """Whether credit accepted the order and part of it is still to invoice."""
+        return self.uninvoiced_gross.amount > 0
+
+    @property
     def uninvoiced_gross(self) -> Money:
         """The estimated gross still to invoice on an order credit accepted: credit exposure.
 

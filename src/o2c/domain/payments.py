@@ -442,6 +442,11 @@ class Payment:
         """The ISO code of the payment's currency."""
         return str(self.amount.currency.code)
 
+    @property
+    def awaits_gateway_reference(self) -> bool:
+        """Pending, and the gateway never named it: its authorisation answer was lost."""
+        return self.status is PaymentStatus.PENDING and not self.gateway_reference
+
     def operation(self, idempotency_key: str) -> PaymentOperation | None:
         """The operation recorded under ``idempotency_key``, if any."""
         for recorded in self.operations:

@@ -22,7 +22,7 @@ from o2c.domain.invoicing import Invoice, InvoiceableLine
 from o2c.domain.ledger import JournalEntry, Posting, Side
 from o2c.domain.money import from_minor, money, unit_price
 from o2c.domain.orders import LineQuantity, Order, OrderLine, OrderStatus
-from o2c.domain.payments import OperationKind, Payment, PaymentStatus
+from o2c.domain.payments import OperationKind, Payment
 from o2c.domain.receipts import Payer, Receipt
 from o2c.domain.receivables import Instalment, ItemKind, OpenItem
 from o2c.domain.reporting import DEFAULT_AGING, AgingBasis, AgingSchedule, aging_report
@@ -243,7 +243,7 @@ def check_named_queries(work: UnitOfWork) -> None:
         assert work.orders.with_status(status) == tuple(o for o in orders if o.status is status)
     for person in _PEOPLE:
         assert work.orders.awaiting_invoice(person) == tuple(
-            o for o in orders if o.customer_id == person and o.uninvoiced_gross.amount > 0
+            o for o in orders if o.customer_id == person and o.counts_toward_exposure
         )
     invoices = list(work.invoices.values())
     payments = list(work.payments.values())
@@ -265,7 +265,7 @@ def check_named_queries(work: UnitOfWork) -> None:
             [p for p in payments if p.gateway_reference == reference]
         )
     assert work.payments.awaiting_gateway_reference() == tuple(
-        p for p in payments if p.status is PaymentStatus.PENDING and not p.gateway_reference
+        p for p in payments if p.awaits_gateway_reference
     )
     receipts = list(work.receipts.values())
     for source in ("STMT/0", "STMT/1", "STMT/NONE"):
