@@ -38,9 +38,6 @@ EXIT_USAGE = 2
 EXIT_PLUGIN = 3
 """A plugin failed."""
 
-DEMO_WIDTH = 100
-"""The demo prints at one width everywhere, so its output is the same in every terminal."""
-
 
 # click's exit signals are o2c errors too: whoever runs the commands without click's standalone
 # mode catches every refusal, however it surfaced, with ``except O2CError``.
@@ -117,7 +114,7 @@ def demo(db: str | None) -> None:
     """
     from o2c.cli.demo import run_demo  # noqa: PLC0415  (loads the services only when asked)
 
-    console = Console(highlight=False, width=DEMO_WIDTH)
+    console = render.console()
     if db is None:
         run_demo(console)
         return
@@ -198,12 +195,12 @@ def books(value: str, as_of: str | None) -> None:
 
     Reads only: the database must exist and be at this o2c's schema revision.
     """
-    from o2c.cli.books import BOOKS_WIDTH, open_books, print_books  # noqa: PLC0415
+    from o2c.cli.books import open_books, print_books  # noqa: PLC0415
 
     # Today where the command runs: the books are read by a person, in their own time zone.
     day = datetime.now().astimezone().date() if as_of is None else _date(as_of, "--as-of")
     with open_books(value, upgrade=False) as opened:
-        print_books(Console(highlight=False, width=BOOKS_WIDTH), opened, day)
+        print_books(render.console(), opened, day)
 
 
 # --- o2c terms ------------------------------------------------------------------------------
