@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import enum
 import logging
+import sys
+from pathlib import Path
 
 import attrs
 from sphinx.application import Sphinx
@@ -21,10 +23,14 @@ copyright = "The o2c developers, Apache License 2.0"
 release = o2c.__version__
 version = release
 
+# Local extensions: the lifecycle diagrams, drawn as inline SVG from the code at build time, so
+# the pages need neither JavaScript nor a network.
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
-    "sphinxcontrib.mermaid",
+    "lifecycle_diagrams",
 ]
 
 source_suffix = {".md": "markdown"}
@@ -35,7 +41,6 @@ exclude_patterns = ["_build", "**/.*"]
 
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
-myst_fence_as_directive = ["mermaid"]
 
 # --- API reference -----------------------------------------------------------------------------
 
