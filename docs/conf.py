@@ -31,6 +31,7 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "lifecycle_diagrams",
+    "report_charts",
 ]
 
 source_suffix = {".md": "markdown"}
@@ -137,3 +138,5 @@ def setup(app: Sphinx) -> None:
 
 # Importing the SQL adapters for the API reference sets Alembic up, which logs at INFO level.
 logging.getLogger("alembic").setLevel(logging.WARNING)
+# matplotlib (the report charts) notes at INFO level how it reads category labels.
+logging.getLogger("matplotlib").setLevel(logging.WARNING)

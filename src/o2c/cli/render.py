@@ -17,13 +17,15 @@ from rich.table import Table
 from o2c.domain.ledger import TrialBalance
 from o2c.domain.lifecycle import Lifecycle
 from o2c.domain.money import Money, decimals_of
-from o2c.domain.reporting import AgingReport
+from o2c.domain.reporting import AgingReport, Backtest
 from o2c.domain.terms import PaymentSchedule
 
 __all__ = [
     "WIDEST",
     "aging_table",
     "amount_text",
+    "backtest_record",
+    "backtest_table",
     "console",
     "dumps",
     "lifecycle_record",
@@ -75,12 +77,14 @@ def dumps(record: Any) -> str:
     return json.dumps(record, indent=2, ensure_ascii=False)
 
 
-def table(title: str | None, *columns: str, right: tuple[int, ...] = ()) -> Table:
+def table(
+    title: str | None, *columns: str, right: tuple[int, ...] = (), whole: tuple[int, ...] = ()
+) -> Table:
     """A plain table with the house style; columns listed in ``right`` are right-aligned.
 
-    The first column (an id) and the right-aligned ones (amounts, counts) never wrap: in a
-    narrow terminal the text columns wrap at word boundaries instead, so an id or an amount is
-    never cut in two.
+    The first column (an id), the right-aligned ones (amounts, counts) and those in ``whole``
+    never wrap: in a narrow terminal the text columns wrap at word boundaries instead, so an id
+    or an amount is never cut in two.
     """
     grid = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     for index, column in enumerate(columns):
@@ -88,7 +92,7 @@ def table(title: str | None, *columns: str, right: tuple[int, ...] = ()) -> Tabl
         grid.add_column(
             column,
             justify="right" if aligned_right else "left",
-            no_wrap=index == 0 or aligned_right,
+            no_wrap=index == 0 or aligned_right or index in whole,
             overflow="fold",
         )
     return grid
@@ -144,6 +148,33 @@ def aging_table(aging: AgingReport) -> Table:
             plain(total.total),
             style="bold",
         )
+    return grid
+
+
+def backtest_record(judged: Backtest | None) -> dict[str, Any] | None:
+    """A prediction backtest as a JSON-ready record (``None`` when nothing could be judged)."""
+    if judged is None:
+        return None
+    return {
+        "cutoff": judged.cutoff.isoformat(),
+        "items": judged.items,
+        "model_mean_absolute_error_days": f"{judged.model_error_days:f}",
+        "naive_mean_absolute_error_days": f"{judged.naive_error_days:f}",
+        "interval_coverage_percent": f"{judged.coverage_percent:f}",
+    }
+
+
+def backtest_table(judged: Backtest | None) -> Table:
+    """A prediction backtest for people."""
+    grid = table("Payment-date predictions", "measure", "value", right=(1,))
+    if judged is None:
+        grid.add_row("items judged", "0 (none open at the cutoff and paid since)")
+        return grid
+    grid.add_row("predicted as of", judged.cutoff.isoformat())
+    grid.add_row("items judged", str(judged.items))
+    grid.add_row("mean error, model", f"{judged.model_error_days:f} days")
+    grid.add_row("mean error, due date", f"{judged.naive_error_days:f} days")
+    grid.add_row("inside the 10-90 % interval", f"{judged.coverage_percent:f} %")
     return grid
 
 
