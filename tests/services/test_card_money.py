@@ -314,6 +314,8 @@ _STEPS = st.lists(
         st.tuples(st.just("refund"), st.integers(1, 200)),
         st.tuples(st.just("credit"), st.integers(0, 10)),
         st.tuples(st.just("time"), st.integers(0, 2)),
+        st.tuples(st.just("void"), st.just(0)),
+        st.tuples(st.just("bounce"), st.just(0)),
     ),
     max_size=8,
 )
@@ -347,6 +349,16 @@ def test_gateway_money_always_equals_the_clearing_account(
                 s.billing.issue_credit_note(
                     number, reason="returned", lines=lines, idempotency_key=world.key()
                 )
+            elif kind == "void":
+                s.cards.void(payment, idempotency_key=world.key())
+            elif kind == "bounce":
+                with world.store.unit_of_work() as uow:
+                    receipts = [r.receipt_id for r in uow.receipts.of_payment(payment)]
+                for receipt_id in receipts:
+                    with pytest.raises(GatewayReceipt):
+                        s.cash.reverse_receipt(
+                            receipt_id, reason="bounced", idempotency_key=world.key()
+                        )
             else:
                 world.clock.advance(days=value)
                 for delivery in world.gateway.pending_webhooks():
