@@ -763,3 +763,36 @@ def test_credit_notes_never_exceed_the_invoice(
             assert invoice.state is InvoiceState.CREDITED
             assert total((t.base for t in invoice.credited_tax_lines), "EUR") == invoice.totals.net
             assert total((t.tax for t in invoice.credited_tax_lines), "EUR") == invoice.totals.tax
+
+
+@given(
+    st.lists(st.integers(1, 5_000), min_size=1, max_size=3),
+    st.lists(st.integers(1, 99), min_size=1, max_size=6),
+)
+def test_credits_by_amount_never_exceed_the_invoice_in_base_or_tax(
+    cents: list[int], percents: list[int]
+) -> None:
+    # Regression: a share of 0.24 at 7 % extracted 0.02 of tax where only 0.01 was left to
+    # credit, and a goodwill credit was refused as an over-credit.
+    categories = (S7, S19, S10)
+    lines = [
+        a_line("1", f"{c / 100:.2f}", categories[i % 3], line_id=str(i + 1))
+        for i, c in enumerate(cents)
+    ]
+    invoice = issued(*lines)
+    for n, percent in enumerate(percents, start=1):
+        creditable_minor = int(invoice.creditable.amount * 100)
+        asked = creditable_minor * percent // 100
+        if asked <= 0:
+            break
+        note = CreditNote.for_amount(
+            invoice, f"CN-{n}", JAN5, "goodwill", money(Decimal(asked) / 100, "EUR")
+        )
+        invoice, _ = invoice.apply_credit_note(note)
+    if invoice.creditable.amount > 0:
+        rest = CreditNote.full(invoice, "CN-LAST", JAN5, "the rest")
+        invoice, _ = invoice.apply_credit_note(rest)
+    assert invoice.state is InvoiceState.CREDITED
+    for tax_line in invoice.tax_lines:
+        credited = next(t for t in invoice.credited_tax_lines if t.category == tax_line.category)
+        assert (credited.base, credited.tax) == (tax_line.base, tax_line.tax)

@@ -83,6 +83,41 @@ def _credited_in(invoice: Invoice, category: TaxCategory) -> TaxLine:
     return TaxLine(category, zero(invoice.currency), zero(invoice.currency))
 
 
+def _within_what_is_left(invoice: Invoice, amounts: DocumentAmounts) -> DocumentAmounts:
+    """The amounts of a credit by amount, each category's tax moved to fit what is left.
+
+    Tax extracted from a category's share of the gross can differ by a minor unit from the tax
+    still uncredited there (the invoice and earlier notes rounded their own figures): a share of
+    0.24 at 7 % extracts 0.02 of tax where only 0.01 is left. The gross of each category stays
+    as spread; its tax is kept between what leaves the base within what is left and the tax left,
+    so the credit never exceeds the invoice in base or tax, and crediting the rest comes out
+    exact.
+    """
+    # A credit by amount has one line per tax category.
+    line_of = {line.item.tax_category: line for line in amounts.lines}
+    lines: list[InvoiceLine] = []
+    tax_lines: list[TaxLine] = []
+    changed = False
+    for tax_line in amounts.tax_lines:
+        line = line_of[tax_line.category]
+        invoiced = invoice.amounts.tax_line(tax_line.category)
+        credited = _credited_in(invoice, tax_line.category)
+        if invoiced is None:
+            return amounts  # check_creditable refuses it with the reason
+        base_left, tax_left = invoiced.base - credited.base, invoiced.tax - credited.tax
+        gross = tax_line.base + tax_line.tax
+        floor = max(gross - base_left, zero(invoice.currency))
+        tax = min(max(tax_line.tax, floor), tax_left)
+        if tax != tax_line.tax:
+            changed = True
+        base = gross - tax
+        lines.append(InvoiceLine(line.item, line.amount, base, tax))
+        tax_lines.append(TaxLine(tax_line.category, base, tax))
+    if not changed:
+        return amounts
+    return assemble_amounts(invoice.currency, tuple(lines), tuple(tax_lines))
+
+
 def check_creditable(
     invoice: Invoice, amounts: DocumentAmounts, quantities: tuple[Decimal, ...]
 ) -> None:
@@ -292,8 +327,11 @@ class CreditNote(PricedDocument):
             for (category, _), share in zip(left, shares, strict=True)
             if share.amount > 0
         ]
-        amounts = compute_amounts(
-            items, invoice.currency, PriceBasis.TAX_INCLUSIVE, TaxRounding.PER_DOCUMENT
+        amounts = _within_what_is_left(
+            invoice,
+            compute_amounts(
+                items, invoice.currency, PriceBasis.TAX_INCLUSIVE, TaxRounding.PER_DOCUMENT
+            ),
         )
         return cls._checked(
             invoice,
