@@ -40,13 +40,15 @@ from o2c.domain.reporting import (
     credit_sales_in,
     dso,
     likely_late,
+    likely_late_events,
     predict_payments,
     predicted_cash_by_week,
     statement_of_account,
 )
 from o2c.ports.persistence import UnitOfWork
 from o2c.services import _common
-from o2c.services._runtime import Runtime
+from o2c.services._runtime import Runtime, Work
+from o2c.services.results import LikelyLateFlagged
 
 __all__ = ["ReportService"]
 
@@ -338,3 +340,30 @@ class ReportService:
             return backtest(_all_items(uow), _paid_history(uow), cutoff, model)
 
         return self._runtime.query(read)
+
+    def flag_likely_late(
+        self,
+        as_of: date | None = None,
+        model: PredictionModel | None = None,
+        *,
+        idempotency_key: str,
+    ) -> LikelyLateFlagged:
+        """Raise :class:`~o2c.domain.reporting.InvoiceLikelyLate` for today's worklist.
+
+        Meant to run once a business day (a key per day makes a retry harmless): plugins hear
+        of every item not yet due that is predicted to be paid late, so someone can call the
+        customer before the due date.
+        """
+
+        def body(work: Work) -> LikelyLateFlagged:
+            day = as_of if as_of is not None else work.today
+            uow = work.uow
+            predictions = predict_payments(uow.open_items.open(), _paid_history(uow), day, model)
+            events = likely_late_events(likely_late(predictions, day, model), day)
+            work.record(events)
+            return LikelyLateFlagged(day, tuple(e.item_id for e in events))
+
+        request = (as_of, model)
+        return self._runtime.execute(
+            "flag_likely_late", idempotency_key, request, LikelyLateFlagged, body
+        )

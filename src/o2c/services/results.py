@@ -28,6 +28,7 @@ __all__ = [
     "CustomerRegistered",
     "DeliveryResult",
     "DunningSummary",
+    "LikelyLateFlagged",
     "InvoiceResult",
     "InvoiceUpdate",
     "OrderPlacement",
@@ -198,6 +199,15 @@ class ReceiptUpdate:
     receipt_id: str
     state: ReceiptState
     unapplied: Money
+
+
+@attrs.frozen
+class LikelyLateFlagged:
+    """What a likely-late flagging run raised."""
+
+    on: date
+    items: tuple[str, ...]
+    """The items flagged, largest first."""
 
 
 @attrs.frozen

@@ -69,12 +69,14 @@ from o2c.domain.reporting.operations import (
 from o2c.domain.reporting.period import Period
 from o2c.domain.reporting.prediction import (
     Backtest,
+    InvoiceLikelyLate,
     PaidRecord,
     PaymentPrediction,
     PredictedCashWeek,
     PredictionModel,
     backtest,
     likely_late,
+    likely_late_events,
     predict_payments,
     predicted_cash_by_week,
 )
@@ -92,12 +94,14 @@ __all__ = [
     "Period",
     # payment-date prediction
     "Backtest",
+    "InvoiceLikelyLate",
     "PaidRecord",
     "PaymentPrediction",
     "PredictedCashWeek",
     "PredictionModel",
     "backtest",
     "likely_late",
+    "likely_late_events",
     "predict_payments",
     "predicted_cash_by_week",
     # aging

@@ -30,17 +30,20 @@ from fractions import Fraction
 import attrs
 
 from o2c.domain.errors import InvalidInput
+from o2c.domain.events import DomainEvent
 from o2c.domain.money import Money, total
 from o2c.domain.receivables import OpenItem
 
 __all__ = [
     "Backtest",
+    "InvoiceLikelyLate",
     "PaidRecord",
     "PaymentPrediction",
     "PredictedCashWeek",
     "PredictionModel",
     "backtest",
     "likely_late",
+    "likely_late_events",
     "predict_payments",
     "predicted_cash_by_week",
 ]
@@ -236,6 +239,43 @@ def likely_late(
         if p.due_date >= as_of and p.expected_days_late > settings.late_after_days
     ]
     return tuple(sorted(flagged, key=lambda p: (-p.open.amount, p.due_date, p.item_id)))
+
+
+@attrs.frozen
+class InvoiceLikelyLate(DomainEvent):
+    """An item not yet due is predicted to be paid late: worth a call before it falls due.
+
+    Raised by each flagging run for every item on the worklist that day; a consumer that opens
+    a task per item keys it by ``item_id`` and ``due_date``.
+    """
+
+    item_id: str
+    customer_id: str
+    open: Money
+    due_date: date
+    expected_on: date
+    expected_days_late: int
+    basis: str
+    flagged_on: date
+
+
+def likely_late_events(
+    flagged: Iterable[PaymentPrediction], as_of: date
+) -> tuple[InvoiceLikelyLate, ...]:
+    """One :class:`InvoiceLikelyLate` per flagged prediction (see :func:`likely_late`)."""
+    return tuple(
+        InvoiceLikelyLate(
+            p.item_id,
+            p.customer_id,
+            p.open,
+            p.due_date,
+            p.expected_on,
+            p.expected_days_late,
+            p.basis,
+            as_of,
+        )
+        for p in flagged
+    )
 
 
 @attrs.frozen

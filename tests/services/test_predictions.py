@@ -1,0 +1,63 @@
+"""Payment predictions through the services: learned from the paid history in the store."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from services_world import PARCEL, World, eur, widget_line
+
+from o2c.domain.receipts import Payer, Receipt
+from o2c.domain.reporting import InvoiceLikelyLate
+
+
+def _invoice(world: World, order_id: str) -> str:
+    s = world.services
+    s.orders.place_order(order_id, "C-1", [widget_line(quantity=1)], idempotency_key=world.key())
+    s.orders.ship_order(order_id, PARCEL, idempotency_key=world.key())
+    return s.billing.invoice_order(order_id, idempotency_key=world.key()).invoice_number
+
+
+def _pay(world: World, number: str) -> None:
+    receipt = Receipt(
+        f"R-{number}",
+        eur("11.90"),
+        world.today(),
+        f"stmt-{number}",
+        Payer(name="Customer C-1", account="DE89370400440532013000"),
+        remittance=f"payment {number}",
+        reference=number,
+    )
+    paid = world.services.cash.import_receipts([receipt], idempotency_key=world.key())
+    assert paid.applied == (receipt.receipt_id,)
+
+
+def test_a_customer_who_pays_twelve_days_late_is_flagged_before_the_next_due_date(
+    world: World,
+) -> None:
+    world.customer("C-1", terms="NET 30")
+    for n in range(4):  # four invoices, each paid 12 days after it fell due
+        number = _invoice(world, f"SO-{n}")
+        world.clock.advance(days=42)
+        _pay(world, number)
+    upcoming = _invoice(world, "SO-NEXT")
+    today = world.today()
+
+    reports = world.services.reports
+    prediction = next(p for p in reports.payment_predictions() if p.item_id == upcoming)
+    assert prediction.basis == "customer"
+    assert prediction.records_used == 4
+    assert prediction.expected_days_late == 12
+    assert prediction.expected_on == today + timedelta(days=42)
+    assert [p.item_id for p in reports.likely_late()] == [upcoming]
+
+    flagged = reports.flag_likely_late(idempotency_key="flag-1")
+    assert flagged.items == (upcoming,)
+    raised = [e for e in world.published if isinstance(e, InvoiceLikelyLate)]
+    assert [(e.item_id, e.expected_days_late) for e in raised] == [(upcoming, 12)]
+    # A retry under the same key raises nothing new.
+    assert reports.flag_likely_late(idempotency_key="flag-1") == flagged
+    assert len([e for e in world.published if isinstance(e, InvoiceLikelyLate)]) == 1
+
+    judged = reports.backtest(today - timedelta(days=50))
+    assert judged is not None
+    assert judged.items == 1
