@@ -45,9 +45,11 @@ from o2c.domain.money import Money, Rounding, parse_money
 from o2c.domain.orders import InvoicingPolicy
 from o2c.ports.registry import PortName
 from o2c.services.context import OutOfStockPolicy, Settings
+from o2c.services.errors import InvalidSettings
 
 __all__ = [
     "DEFAULT_ADAPTERS",
+    "MAX_NESTING",
     "PORT_ALIASES",
     "AdapterChoice",
     "Config",
@@ -136,6 +138,7 @@ class Config:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Config:
         """Read a configuration from a mapping shaped like the TOML file (see the docs)."""
+        _refuse_deep_nesting(data)
         root = _Table(data, "")
         adapters = _read_adapters(root.table("adapters"))
         plugins = _read_plugins(root.table("plugins"))
@@ -146,10 +149,19 @@ class Config:
     @classmethod
     def from_toml(cls, text: str) -> Config:
         """Read a configuration from TOML text; decimals are read exactly."""
+        if not isinstance(text, str):
+            raise ConfigError(
+                "<toml>", f"TOML must be given as text (str), not {type(text).__name__}"
+            )
         try:
             data = tomllib.loads(text, parse_float=Decimal)
         except tomllib.TOMLDecodeError as error:
             raise ConfigError("<toml>", f"not valid TOML: {error}") from error
+        except RecursionError:
+            # The parser recurses once per level: a hostile file must not exhaust the stack.
+            raise ConfigError(
+                "<toml>", f"arrays or tables nested deeper than {MAX_NESTING} levels"
+            ) from None
         return cls.from_mapping(data)
 
     @classmethod
@@ -157,9 +169,17 @@ class Config:
         """Read a configuration from a TOML file."""
         file = Path(path)
         try:
-            text = file.read_text(encoding="utf-8")
+            raw = file.read_bytes()
         except OSError as error:
             raise ConfigError("<file>", f"cannot read {file.name}: {error.strerror}") from error
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ConfigError(
+                "<file>",
+                f"{file.name} is not UTF-8 text (byte {raw[error.start]:#04x} at offset "
+                f"{error.start}); TOML files are UTF-8",
+            ) from None
         return cls.from_toml(text)
 
     @classmethod
@@ -179,6 +199,34 @@ ConfigSource = Config | Mapping[str, Any] | str | os.PathLike[str] | None
 
 
 # --- the strict reader --------------------------------------------------------------------------
+
+MAX_NESTING = 24
+"""The deepest a configuration's tables and lists may nest; the deepest real one (a carrier's
+rate table inside its adapter options) needs about ten levels."""
+
+
+def _refuse_deep_nesting(data: object) -> None:
+    """Refuse a configuration nested deeper than :data:`MAX_NESTING` (or nested into itself).
+
+    The walk keeps its own stack, so a hostile input cannot exhaust Python's.
+    """
+    pending: list[tuple[object, tuple[str, ...]]] = [(data, ())]
+    while pending:
+        value, path = pending.pop()
+        if isinstance(value, Mapping):
+            children: Iterable[tuple[str, object]] = ((str(k), v) for k, v in value.items())
+        elif isinstance(value, list | tuple):
+            children = ((f"[{i}]", v) for i, v in enumerate(value))
+        else:
+            continue
+        if len(path) >= MAX_NESTING:
+            shown = ".".join(path[:4]).replace(".[", "[")
+            raise ConfigError(
+                shown or "<root>",
+                f"tables or lists nested deeper than {MAX_NESTING} levels below here",
+            )
+        pending.extend((child, (*path, name)) for name, child in children)
+
 
 E = TypeVar("E", bound=enum.Enum)
 T = TypeVar("T")
@@ -376,15 +424,24 @@ def _read_plugins(table: _Table) -> PluginSelection:
 def _read_settings(table: _Table) -> Settings:
     defaults = Settings()
     number_format = table.text("number_format", defaults.number_format)
-    try:
-        number_format.format(series="INV", number=1)
-    except (KeyError, IndexError, ValueError) as error:
-        raise ConfigError(
-            table.at("number_format"), f"not a format of {{series}} and {{number}}: {error}"
-        ) from None
     dunning = None if table.raw("dunning") is None else table.table("dunning")
     calendar = None if table.raw("calendar") is None else table.table("calendar")
-    settings = Settings(
+    try:
+        settings = _settings_of(table, defaults, number_format, dunning, calendar)
+    except InvalidSettings as error:
+        raise ConfigError(table.at(error.field), error.reason) from error
+    table.finish()
+    return settings
+
+
+def _settings_of(
+    table: _Table,
+    defaults: Settings,
+    number_format: str,
+    dunning: _Table | None,
+    calendar: _Table | None,
+) -> Settings:
+    return Settings(
         chart=_read_chart(table.table("ledger")),
         credit_policy=_read_credit(table.table("credit")),
         dunning_policy=None if dunning is None else _read_dunning(dunning),
@@ -400,8 +457,6 @@ def _read_settings(table: _Table) -> Settings:
         credit_note_series=table.text("credit_note_series", defaults.credit_note_series),
         number_format=number_format,
     )
-    table.finish()
-    return settings
 
 
 def _read_chart(table: _Table) -> ChartOfAccounts:
