@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
@@ -56,6 +57,8 @@ __all__ = [
     "ConfigError",
     "ConfigSource",
     "PluginSelection",
+    "SECRET_OPTION_WORDS",
+    "redacted",
 ]
 
 
@@ -75,12 +78,42 @@ def _read_only(options: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(options))
 
 
+SECRET_OPTION_WORDS = ("secret", "password", "passwd", "token", "api_key", "apikey", "credential")
+"""An adapter option whose name contains one of these is shown as ``'<redacted>'`` in a ``repr``."""
+
+_URL_PASSWORD = re.compile(r"(?P<head>://[^/:@\s]*:)[^/@\s]*(?P<tail>@)")
+
+
+def redacted(value: object, name: str = "") -> object:
+    """``value`` as it may be shown: secrets of options (by name) and passwords in URLs hidden.
+
+    Used for the ``repr`` of :class:`AdapterChoice`, so printing a configuration, an application
+    or an error never shows a webhook secret or a database password.
+    """
+    if any(word in name.lower() for word in SECRET_OPTION_WORDS):
+        return "<redacted>"
+    if isinstance(value, Mapping):
+        return {key: redacted(item, str(key)) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(redacted(item) for item in value)
+    if isinstance(value, str):
+        return _URL_PASSWORD.sub(r"\g<head><redacted>\g<tail>", value)
+    return value
+
+
+def _options_repr(options: Mapping[str, Any]) -> str:
+    return repr(redacted(options))
+
+
 @attrs.frozen
 class AdapterChoice:
-    """The adapter chosen for one port: its registered name and its own options."""
+    """The adapter chosen for one port: its registered name and its own options.
+
+    Its ``repr`` hides secrets: see :func:`redacted`.
+    """
 
     name: str
-    options: Mapping[str, Any] = attrs.field(factory=dict, converter=_read_only)
+    options: Mapping[str, Any] = attrs.field(factory=dict, converter=_read_only, repr=_options_repr)
 
 
 DEFAULT_ADAPTERS: Mapping[PortName, AdapterChoice] = MappingProxyType(

@@ -66,6 +66,8 @@ class GatewayCapabilities:
     refunds: bool = True
     partial_refunds: bool = True
     voids: bool = True
+    webhooks: bool = True
+    """Whether the gateway reports facts by signed webhooks (``parse_webhook`` reads them)."""
 
 
 class ResponseStatus(enum.Enum):
