@@ -36,8 +36,8 @@ from o2c.testing import (
     NotifierContract,
     PaymentGatewayContract,
     UnitOfWorkContract,
+    WebhookFactory,
 )
-from o2c.testing.gateway import WebhookFactory
 
 MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -46,7 +46,11 @@ pytest.register_assert_rewrite(
 from o2c.testing._kit import requires  # noqa: E402
 from o2c.testing.carrier import CarrierCapabilities, CarrierContract  # noqa: E402
 from o2c.testing.clock import ClockCapabilities, ClockContract  # noqa: E402
-from o2c.testing.gateway import GatewayTokens, PaymentGatewayContract  # noqa: E402
+from o2c.testing.gateway import (  # noqa: E402
+    GatewayTokens,
+    PaymentGatewayContract,
+    WebhookFactory,
+)
 from o2c.testing.inventory import InventoryCapabilities, InventoryContract  # noqa: E402
 from o2c.testing.ledger import LedgerCapabilities, LedgerContract  # noqa: E402
 from o2c.testing.notifier import NotifierCapabilities, NotifierContract  # noqa: E402
@@ -67,5 +71,6 @@ __all__ = [
     "PaymentGatewayContract",
     "UnitOfWorkCapabilities",
     "UnitOfWorkContract",
+    "WebhookFactory",
     "requires",
 ]
