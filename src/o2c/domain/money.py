@@ -111,14 +111,20 @@ class Money(moneyed.Money):
     """
 
     def __init__(self, amount: object, currency: str | Currency) -> None:
-        try:
-            super().__init__(amount, currency)
-        except decimal.InvalidOperation:
-            raise InvalidAmount(value=_shown(amount), reason="amount is not a number") from None
-        except CurrencyDoesNotExist:
-            raise UnknownCurrency(code=str(currency)) from None
-        if not self.amount.is_finite():
+        # py-moneyed's own conversions, inlined: every total and conversion builds one of these.
+        if isinstance(amount, Decimal):
+            value = amount
+        else:
+            try:
+                value = Decimal(str(amount))
+            except decimal.InvalidOperation:
+                raise InvalidAmount(value=_shown(amount), reason="amount is not a number") from None
+        if not value.is_finite():
             raise InvalidAmount(value=_shown(amount), reason="amount must be finite")
+        self.amount = value  # type: ignore[misc]  # py-moneyed marks them Final for its users
+        self.currency = (  # type: ignore[misc]
+            currency if isinstance(currency, Currency) else as_currency(str(currency))
+        )
 
     def __add__(self, other: object) -> Money:
         if isinstance(other, moneyed.Money):
