@@ -30,6 +30,7 @@ application, so two applications in one process never share plugins.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import importlib.metadata
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -356,7 +357,7 @@ class Plugins:
                 raise
 
         caller = self._wrapped_caller(hook_name, wrappers)
-        self._dispatch.pending = run
+        token = self._dispatch.pending.set(run)
         try:
             caller(**arguments)
         except Exception as error:
@@ -370,7 +371,7 @@ class Plugins:
             if not ran:
                 each_plugin()
         finally:
-            self._dispatch.pending = None
+            self._dispatch.pending.reset(token)
 
     def _wrapped_caller(self, hook_name: str, wrappers: list[pluggy.HookImpl]) -> pluggy.HookCaller:
         key = (hook_name, _DISPATCH)
@@ -389,7 +390,7 @@ class Plugins:
 
         The order is pluggy's call order (``tryfirst`` first, otherwise last registered first).
         A subset hook caller, rather than calling ``impl.function`` directly, keeps pluggy's own
-        argument handling, wrappers and tracing.
+        argument handling and tracing; wrappers wrap the whole hook call (see :meth:`_around`).
         """
         hook: pluggy.HookCaller = getattr(self._pm.hook, hook_name)
         # A plugin has at most one implementation of a hook (one attribute per hook name).
@@ -489,13 +490,21 @@ _DISPATCH = "o2c:each-plugin"
 
 
 class _Dispatch:
-    """Inside a wrapped hook call, runs the plugins' implementations one by one."""
+    """Inside a wrapped hook call, runs the plugins' implementations one by one.
 
-    pending: Callable[[], None] | None = None
+    What to run is held in a context variable of this instance, so calls from several threads
+    (or a hook call made inside another) each run their own.
+    """
+
+    def __init__(self) -> None:
+        self.pending: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+            "o2c_each_plugin", default=None
+        )
 
     def _run(self) -> None:
-        if self.pending is not None:
-            self.pending()
+        run = self.pending.get()
+        if run is not None:
+            run()
 
     @hookimpl
     def o2c_register_adapters(self, registry: AdapterRegistry) -> None:

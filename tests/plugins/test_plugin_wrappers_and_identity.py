@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Generator, Mapping
 from typing import Any
 
@@ -292,3 +293,30 @@ def test_an_adapter_factory_blaming_another_plugin_is_attributed_to_its_own() ->
         )
     assert caught.value.plugin == "blaming-plugin"
     assert "builtin" in caught.value.message
+
+
+def test_wrapped_calls_from_two_threads_each_reach_their_own_plugins() -> None:
+    first_inside = threading.Event()
+    second_done = threading.Event()
+    log: list[str] = []
+
+    class Gate:
+        @hookimpl(wrapper=True)
+        def o2c_domain_event(self, event: DomainEvent) -> Generator[None, object, object]:
+            if event.thing_id == "first":  # type: ignore[attr-defined]
+                first_inside.set()
+                assert second_done.wait(5)
+            return (yield)
+
+    plugins = loaded(gate=Gate(), listener=Listener(log, "l"))
+
+    def first() -> None:
+        plugins.domain_event(SomethingHappened("first"))
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    assert first_inside.wait(5)
+    plugins.domain_event(SomethingHappened("second"))
+    second_done.set()
+    worker.join(5)
+    assert sorted(log) == ["l heard first", "l heard second"]
