@@ -216,8 +216,18 @@ def _make(
     injected = _dependencies(port, choice, entry, built, config)
     try:
         return factory(choice.options, **injected)
-    except (ConfigError, PluginError):
+    except ConfigError:
         raise
+    except PluginError as error:
+        if error.plugin == plugin:
+            raise
+        # Only the registry knows whose factory this is; a claim otherwise is kept as words.
+        raise PluginError(
+            plugin,
+            f"{port.value} adapter {choice.name!r}",
+            f"its factory raised a PluginError in the name of plugin {error.plugin!r}: "
+            f"{error.message}",
+        ) from error
     except DomainError as error:
         raise ConfigError(
             f"adapters.{port.value}.options",

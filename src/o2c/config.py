@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
@@ -45,15 +46,19 @@ from o2c.domain.money import Money, Rounding, parse_money
 from o2c.domain.orders import InvoicingPolicy
 from o2c.ports.registry import PortName
 from o2c.services.context import OutOfStockPolicy, Settings
+from o2c.services.errors import InvalidSettings
 
 __all__ = [
     "DEFAULT_ADAPTERS",
+    "MAX_NESTING",
     "PORT_ALIASES",
     "AdapterChoice",
     "Config",
     "ConfigError",
     "ConfigSource",
     "PluginSelection",
+    "SECRET_OPTION_WORDS",
+    "redacted",
 ]
 
 
@@ -73,12 +78,42 @@ def _read_only(options: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(options))
 
 
+SECRET_OPTION_WORDS = ("secret", "password", "passwd", "token", "api_key", "apikey", "credential")
+"""An adapter option whose name contains one of these is shown as ``'<redacted>'`` in a ``repr``."""
+
+_URL_PASSWORD = re.compile(r"(?P<head>://[^/:@\s]*:)[^/@\s]*(?P<tail>@)")
+
+
+def redacted(value: object, name: str = "") -> object:
+    """``value`` as it may be shown: secrets of options (by name) and passwords in URLs hidden.
+
+    Used for the ``repr`` of :class:`AdapterChoice`, so printing a configuration, an application
+    or an error never shows a webhook secret or a database password.
+    """
+    if any(word in name.lower() for word in SECRET_OPTION_WORDS):
+        return "<redacted>"
+    if isinstance(value, Mapping):
+        return {key: redacted(item, str(key)) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(redacted(item) for item in value)
+    if isinstance(value, str):
+        return _URL_PASSWORD.sub(r"\g<head><redacted>\g<tail>", value)
+    return value
+
+
+def _options_repr(options: Mapping[str, Any]) -> str:
+    return repr(redacted(options))
+
+
 @attrs.frozen
 class AdapterChoice:
-    """The adapter chosen for one port: its registered name and its own options."""
+    """The adapter chosen for one port: its registered name and its own options.
+
+    Its ``repr`` hides secrets: see :func:`redacted`.
+    """
 
     name: str
-    options: Mapping[str, Any] = attrs.field(factory=dict, converter=_read_only)
+    options: Mapping[str, Any] = attrs.field(factory=dict, converter=_read_only, repr=_options_repr)
 
 
 DEFAULT_ADAPTERS: Mapping[PortName, AdapterChoice] = MappingProxyType(
@@ -136,6 +171,7 @@ class Config:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Config:
         """Read a configuration from a mapping shaped like the TOML file (see the docs)."""
+        _refuse_deep_nesting(data)
         root = _Table(data, "")
         adapters = _read_adapters(root.table("adapters"))
         plugins = _read_plugins(root.table("plugins"))
@@ -146,10 +182,19 @@ class Config:
     @classmethod
     def from_toml(cls, text: str) -> Config:
         """Read a configuration from TOML text; decimals are read exactly."""
+        if not isinstance(text, str):
+            raise ConfigError(
+                "<toml>", f"TOML must be given as text (str), not {type(text).__name__}"
+            )
         try:
             data = tomllib.loads(text, parse_float=Decimal)
         except tomllib.TOMLDecodeError as error:
             raise ConfigError("<toml>", f"not valid TOML: {error}") from error
+        except RecursionError:
+            # The parser recurses once per level: a hostile file must not exhaust the stack.
+            raise ConfigError(
+                "<toml>", f"arrays or tables nested deeper than {MAX_NESTING} levels"
+            ) from None
         return cls.from_mapping(data)
 
     @classmethod
@@ -157,9 +202,17 @@ class Config:
         """Read a configuration from a TOML file."""
         file = Path(path)
         try:
-            text = file.read_text(encoding="utf-8")
+            raw = file.read_bytes()
         except OSError as error:
             raise ConfigError("<file>", f"cannot read {file.name}: {error.strerror}") from error
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ConfigError(
+                "<file>",
+                f"{file.name} is not UTF-8 text (byte {raw[error.start]:#04x} at offset "
+                f"{error.start}); TOML files are UTF-8",
+            ) from None
         return cls.from_toml(text)
 
     @classmethod
@@ -179,6 +232,34 @@ ConfigSource = Config | Mapping[str, Any] | str | os.PathLike[str] | None
 
 
 # --- the strict reader --------------------------------------------------------------------------
+
+MAX_NESTING = 24
+"""The deepest a configuration's tables and lists may nest; the deepest real one (a carrier's
+rate table inside its adapter options) needs about ten levels."""
+
+
+def _refuse_deep_nesting(data: object) -> None:
+    """Refuse a configuration nested deeper than :data:`MAX_NESTING` (or nested into itself).
+
+    The walk keeps its own stack, so a hostile input cannot exhaust Python's.
+    """
+    pending: list[tuple[object, tuple[str, ...]]] = [(data, ())]
+    while pending:
+        value, path = pending.pop()
+        if isinstance(value, Mapping):
+            children: Iterable[tuple[str, object]] = ((str(k), v) for k, v in value.items())
+        elif isinstance(value, list | tuple):
+            children = ((f"[{i}]", v) for i, v in enumerate(value))
+        else:
+            continue
+        if len(path) >= MAX_NESTING:
+            shown = ".".join(path[:4]).replace(".[", "[")
+            raise ConfigError(
+                shown or "<root>",
+                f"tables or lists nested deeper than {MAX_NESTING} levels below here",
+            )
+        pending.extend((child, (*path, name)) for name, child in children)
+
 
 E = TypeVar("E", bound=enum.Enum)
 T = TypeVar("T")
@@ -376,15 +457,24 @@ def _read_plugins(table: _Table) -> PluginSelection:
 def _read_settings(table: _Table) -> Settings:
     defaults = Settings()
     number_format = table.text("number_format", defaults.number_format)
-    try:
-        number_format.format(series="INV", number=1)
-    except (KeyError, IndexError, ValueError) as error:
-        raise ConfigError(
-            table.at("number_format"), f"not a format of {{series}} and {{number}}: {error}"
-        ) from None
     dunning = None if table.raw("dunning") is None else table.table("dunning")
     calendar = None if table.raw("calendar") is None else table.table("calendar")
-    settings = Settings(
+    try:
+        settings = _settings_of(table, defaults, number_format, dunning, calendar)
+    except InvalidSettings as error:
+        raise ConfigError(table.at(error.field), error.reason) from error
+    table.finish()
+    return settings
+
+
+def _settings_of(
+    table: _Table,
+    defaults: Settings,
+    number_format: str,
+    dunning: _Table | None,
+    calendar: _Table | None,
+) -> Settings:
+    return Settings(
         chart=_read_chart(table.table("ledger")),
         credit_policy=_read_credit(table.table("credit")),
         dunning_policy=None if dunning is None else _read_dunning(dunning),
@@ -400,8 +490,6 @@ def _read_settings(table: _Table) -> Settings:
         credit_note_series=table.text("credit_note_series", defaults.credit_note_series),
         number_format=number_format,
     )
-    table.finish()
-    return settings
 
 
 def _read_chart(table: _Table) -> ChartOfAccounts:

@@ -8,9 +8,21 @@ the ``o2c`` entry-point group; tests and applications may also register plugin o
 and it calls each plugin's implementation on its own (through pluggy's subset hook callers, so
 ``tryfirst``/``trylast`` ordering and tracing still apply), which is what lets it
 
-* tell the adapter registry which plugin is registering (so a duplicate adapter names both),
+* hand each plugin a view of the adapter registry bound to that plugin's name, so every adapter
+  is attributed to the plugin that registered it (and a duplicate adapter names both),
 * turn anything a plugin raises into a :class:`~o2c.ports.errors.PluginError` naming it, and
 * deliver a domain event to every plugin even when one of them fails.
+
+Which plugin did something is always the plugin manager's knowledge, never the plugin's word: a
+plugin that raises a ``PluginError`` (or a ``DuplicateAdapter``) naming another plugin gets a
+``PluginError`` naming itself, the claim kept in the message.
+
+Hook wrappers (``@o2c.hookimpl(wrapper=True)``, or pluggy's older ``hookwrapper=True``) wrap each
+hook call once, around every plugin's implementation, as in pluggy: a wrapper sees the call's
+arguments and its outcome, including a ``PluginError`` raised inside. A wrapper of
+``o2c_register_adapters`` observes only: its ``registry`` refuses registrations (register from
+a plain implementation). A failing wrapper is reported as a ``PluginError`` naming its plugin, and
+an event still reaches every plugin when a wrapper fails.
 
 Nothing is built at import time: :func:`o2c.bootstrap` creates one :class:`Plugins` per
 application, so two applications in one process never share plugins.
@@ -18,20 +30,23 @@ application, so two applications in one process never share plugins.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import importlib.metadata
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from types import ModuleType
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from types import ModuleType, TracebackType
+from typing import Any
 
 import attrs
 import pluggy
 
 from o2c.adapters import builtin as builtin_plugin
+from o2c.domain.errors import O2CError
 from o2c.domain.events import DomainEvent
 from o2c.ports import hookspecs
 from o2c.ports.errors import PluginError
-from o2c.ports.hookspecs import PROJECT
-from o2c.ports.registry import AdapterRegistry, DuplicateAdapter, RegisteredAdapter
+from o2c.ports.hookspecs import PROJECT, hookimpl
+from o2c.ports.registry import AdapterRegistry, DuplicateAdapter, PortName, RegisteredAdapter
 
 __all__ = ["BUILTIN", "EventDeliveryFailed", "PluginInfo", "PluginOrigin", "Plugins"]
 
@@ -94,6 +109,8 @@ class Plugins:
         self._info: dict[str, PluginInfo] = {}
         self._callers: dict[tuple[str, str], pluggy.HookCaller] = {}
         self._registry: AdapterRegistry | None = None
+        self._dispatch = _Dispatch()
+        self._pm.register(self._dispatch, name=_DISPATCH)
 
     @classmethod
     def load(
@@ -226,37 +243,49 @@ class Plugins:
     def register_adapters(self, registry: AdapterRegistry) -> None:
         """Let every plugin contribute adapters to ``registry``, attributed to it.
 
-        ``DuplicateAdapter`` (from the registry) and ``PluginError`` pass through; anything else a
-        plugin raises becomes a :class:`PluginError` naming it.
+        Each plugin receives a view of ``registry`` bound to its own name. ``DuplicateAdapter``
+        (from the registry) and a plugin's ``PluginError`` about itself pass through; anything
+        else a plugin raises becomes a :class:`PluginError` naming it.
         """
         self._registry = registry
-        for name, call in self._each("o2c_register_adapters"):
-            registry.contributed_by(name)
-            try:
-                call(registry=registry)
-            except (DuplicateAdapter, PluginError):
-                raise
-            except Exception as error:
-                raise _wrapped(name, "o2c_register_adapters", error) from error
-        registry.contributed_by(PROJECT)
+        hook = "o2c_register_adapters"
+
+        def each_plugin() -> None:
+            for name, call in self._each(hook):
+                before = registry._snapshot()
+                try:
+                    call(registry=registry._bound_to(name))
+                except DuplicateAdapter as error:
+                    if not _genuine(error, registry, name):
+                        raise _wrapped(name, hook, error) from error
+                    raise
+                except Exception as error:
+                    raise _owned(name, hook, error) from error
+                _check_attribution(registry, before, name, hook)
+
+        self._around(hook, {"registry": _Closed(registry)}, each_plugin, failures=None)
 
     def domain_event(self, event: DomainEvent) -> tuple[PluginError, ...]:
         """Hand one committed event to every plugin; returns the failures, raises nothing.
 
-        Every plugin hears the event whatever the others do: a failure is recorded as a
-        :class:`PluginError` (with the original exception as its ``__cause__``) and delivery goes
-        on.
+        Every plugin hears the event whatever the others (or a wrapper) do: a failure is recorded
+        as a :class:`PluginError` (with the original exception as its ``__cause__``) and delivery
+        goes on.
         """
         failures: list[PluginError] = []
-        for name, call in self._each("o2c_domain_event"):
-            try:
-                call(event=event)
-            except PluginError as error:
-                failures.append(error)
-            except Exception as error:
-                wrapped = _wrapped(name, "o2c_domain_event", error)
-                wrapped.__cause__ = error
-                failures.append(wrapped)
+        hook = "o2c_domain_event"
+
+        def each_plugin() -> None:
+            for name, call in self._each(hook):
+                try:
+                    call(event=event)
+                except Exception as error:
+                    owned = _owned(name, hook, error)
+                    if owned is not error:
+                        owned.__cause__ = error
+                    failures.append(owned)
+
+        self._around(hook, {"event": event}, each_plugin, failures=failures)
         return tuple(failures)
 
     def deliver(self, events: Sequence[DomainEvent]) -> tuple[PluginError, ...]:
@@ -282,13 +311,77 @@ class Plugins:
     def adapters_ready(self, names: Mapping[str, str]) -> None:
         """Tell every plugin which adapter serves each port; a failure stops start-up."""
         chosen = dict(names)
-        for name, call in self._each("o2c_adapters_ready"):
+        hook = "o2c_adapters_ready"
+
+        def each_plugin() -> None:
+            for name, call in self._each(hook):
+                try:
+                    call(names=dict(chosen))
+                except Exception as error:
+                    raise _owned(name, hook, error) from error
+
+        self._around(hook, {"names": dict(chosen)}, each_plugin, failures=None)
+
+    # --- wrappers -----------------------------------------------------------------------------
+
+    def _around(
+        self,
+        hook_name: str,
+        arguments: Mapping[str, Any],
+        each_plugin: Callable[[], None],
+        *,
+        failures: list[PluginError] | None,
+    ) -> None:
+        """Run ``each_plugin`` inside the hook's wrappers, if it has any.
+
+        The wrappers and an internal implementation that runs ``each_plugin`` are called as one
+        pluggy hook call, so the wrappers see it as pluggy would show it. What ``each_plugin``
+        raises comes out unchanged; anything else is a wrapper's failure, named after it. With
+        ``failures`` (event delivery), a wrapper's failure is recorded there instead of raised,
+        and the plugins hear the event even if a wrapper failed before they could.
+        """
+        hook: pluggy.HookCaller = getattr(self._pm.hook, hook_name)
+        wrappers = [impl for impl in hook.get_hookimpls() if _is_wrapper(impl)]
+        if not wrappers:
+            each_plugin()
+            return
+        ran: list[bool] = []
+        inner: list[BaseException] = []
+
+        def run() -> None:
+            ran.append(True)
             try:
-                call(names=dict(chosen))
-            except PluginError:
+                each_plugin()
+            except BaseException as error:
+                inner.append(error)
                 raise
-            except Exception as error:
-                raise _wrapped(name, "o2c_adapters_ready", error) from error
+
+        caller = self._wrapped_caller(hook_name, wrappers)
+        token = self._dispatch.pending.set(run)
+        try:
+            caller(**arguments)
+        except Exception as error:
+            if inner and error is inner[0]:
+                raise
+            failure = _wrapped(_culprit(error, wrappers), hook_name, error)
+            if failures is None:
+                raise failure from error
+            failure.__cause__ = error
+            failures.append(failure)
+            if not ran:
+                each_plugin()
+        finally:
+            self._dispatch.pending.reset(token)
+
+    def _wrapped_caller(self, hook_name: str, wrappers: list[pluggy.HookImpl]) -> pluggy.HookCaller:
+        key = (hook_name, _DISPATCH)
+        caller = self._callers.get(key)
+        if caller is None:
+            keep = {id(impl.plugin) for impl in wrappers} | {id(self._dispatch)}
+            others = [p for p in self._pm.get_plugins() if id(p) not in keep]
+            caller = self._pm.subset_hook_caller(hook_name, others)
+            self._callers[key] = caller
+        return caller
 
     # --- one plugin at a time -----------------------------------------------------------------
 
@@ -297,11 +390,16 @@ class Plugins:
 
         The order is pluggy's call order (``tryfirst`` first, otherwise last registered first).
         A subset hook caller, rather than calling ``impl.function`` directly, keeps pluggy's own
-        argument handling, wrappers and tracing.
+        argument handling and tracing; wrappers wrap the whole hook call (see :meth:`_around`).
         """
         hook: pluggy.HookCaller = getattr(self._pm.hook, hook_name)
         # A plugin has at most one implementation of a hook (one attribute per hook name).
-        for impl in reversed([impl for impl in hook.get_hookimpls() if not _is_wrapper(impl)]):
+        plain = [
+            impl
+            for impl in hook.get_hookimpls()
+            if not _is_wrapper(impl) and impl.plugin is not self._dispatch
+        ]
+        for impl in reversed(plain):
             name = impl.plugin_name
             key = (hook_name, name)
             caller = self._callers.get(key)
@@ -322,3 +420,120 @@ def _is_wrapper(impl: pluggy.HookImpl) -> bool:
 
 def _wrapped(plugin: str, hook: str, error: BaseException) -> PluginError:
     return PluginError(plugin, hook, f"{type(error).__name__}: {error}")
+
+
+def _owned(plugin: str, hook: str, error: BaseException) -> PluginError:
+    """What ``plugin`` raised, as a :class:`PluginError` naming ``plugin`` itself.
+
+    Its own ``PluginError`` passes unchanged; one naming another plugin keeps the claim in the
+    message, so no plugin can put its failure on another.
+    """
+    if isinstance(error, PluginError):
+        if error.plugin == plugin:
+            return error
+        return PluginError(
+            plugin,
+            hook,
+            f"raised a PluginError in the name of plugin {error.plugin!r}: {error.message}",
+        )
+    return _wrapped(plugin, hook, error)
+
+
+def _genuine(error: DuplicateAdapter, registry: AdapterRegistry, plugin: str) -> bool:
+    """Whether ``error`` is the registry's own refusal of ``plugin``'s registration."""
+    try:
+        port = PortName(error.port)
+        first = registry.get(port, error.name).plugin
+    except (ValueError, O2CError):
+        return False
+    return error.second_plugin == plugin and error.first_plugin == first
+
+
+def _check_attribution(
+    registry: AdapterRegistry,
+    before: Mapping[tuple[PortName, str], RegisteredAdapter],
+    plugin: str,
+    hook: str,
+) -> None:
+    """Refuse registrations a plugin made (or undid) in any name but its own."""
+    for entry in registry._changed_since(before):
+        if entry.plugin != plugin:
+            raise PluginError(
+                plugin,
+                hook,
+                f"registered {entry.port.value} adapter {entry.name!r} in the name of plugin "
+                f"{entry.plugin!r}; a plugin registers in its own name only",
+            )
+    missing = [key for key in before if key not in {(e.port, e.name) for e in registry.entries()}]
+    if missing:
+        port, name = missing[0]
+        raise PluginError(plugin, hook, f"removed the {port.value} adapter {name!r}")
+
+
+def _culprit(error: BaseException, wrappers: Sequence[pluggy.HookImpl]) -> str:
+    """The plugin whose wrapper raised ``error``: the innermost wrapper frame of its traceback."""
+    codes = {}
+    for impl in wrappers:
+        code = getattr(impl.function, "__code__", None)
+        if code is not None:
+            codes[code] = impl.plugin_name
+    found: str | None = None
+    trace: TracebackType | None = error.__traceback__
+    while trace is not None:
+        found = codes.get(trace.tb_frame.f_code, found)
+        trace = trace.tb_next
+    return found or ", ".join(impl.plugin_name for impl in wrappers)
+
+
+_DISPATCH = "o2c:each-plugin"
+"""The name of the plugin manager's own implementation that wrappers wrap."""
+
+
+class _Dispatch:
+    """Inside a wrapped hook call, runs the plugins' implementations one by one.
+
+    What to run is held in a context variable of this instance, so calls from several threads
+    (or a hook call made inside another) each run their own.
+    """
+
+    def __init__(self) -> None:
+        self.pending: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+            "o2c_each_plugin", default=None
+        )
+
+    def _run(self) -> None:
+        run = self.pending.get()
+        if run is not None:
+            run()
+
+    @hookimpl
+    def o2c_register_adapters(self, registry: AdapterRegistry) -> None:
+        self._run()
+
+    @hookimpl
+    def o2c_domain_event(self, event: DomainEvent) -> None:
+        self._run()
+
+    @hookimpl
+    def o2c_adapters_ready(self, names: dict[str, str]) -> None:
+        self._run()
+
+
+class _Closed(AdapterRegistry):
+    """The registry as a wrapper of ``o2c_register_adapters`` sees it: readable, closed to new
+    registrations (a wrapper is no plugin's registration, so it has no name to register in)."""
+
+    def __init__(self, registry: AdapterRegistry) -> None:
+        super().__init__()
+        self._entries = registry._entries
+        self._plugin = "a wrapper"
+
+    def register(
+        self, port: PortName, name: str, factory: Callable[..., Any], description: str = ""
+    ) -> None:
+        raise PluginError(
+            "a wrapper",
+            "o2c_register_adapters",
+            f"a wrapper cannot register adapters ({port.value} adapter {name!r}); register "
+            "them from a plain o2c_register_adapters implementation",
+        )

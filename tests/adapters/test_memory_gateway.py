@@ -96,8 +96,21 @@ def test_timeout_fails_before_the_request_leaves(gateway: SandboxGateway) -> Non
 
 def test_unknown_token_is_rejected(gateway: SandboxGateway) -> None:
     with pytest.raises(AdapterRejected) as caught:
-        authorise(gateway, "4242424242424242")
+        authorise(gateway, "tok_unheard_of")
     assert caught.value.code == "invalid_token"
+
+
+@pytest.mark.parametrize("card", ["4242424242424242", "4242 4242 4242 4242", "5555-5555-5555-4444"])
+def test_a_card_number_sent_as_a_token_is_refused_and_never_echoed(
+    gateway: SandboxGateway, card: str
+) -> None:
+    with pytest.raises(AdapterRejected) as caught:
+        authorise(gateway, card)
+    assert caught.value.code == "card_number_as_token"
+    digits = card.replace(" ", "").replace("-", "")
+    for shown in (str(caught.value), repr(caught.value), repr(caught.value.args)):
+        assert digits[:12] not in shown.replace(" ", "").replace("-", "")
+        assert digits[-4:] in shown
 
 
 def test_every_token_is_documented() -> None:

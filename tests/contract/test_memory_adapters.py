@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,7 @@ from o2c.adapters.memory import (
     TableRateCarrier,
 )
 from o2c.domain.ledger import ChartOfAccounts
-from o2c.ports.gateways import GatewayCapabilities
+from o2c.ports.gateways import GatewayCapabilities, PaymentGatewayPort
 from o2c.ports.notifications import Notification, Notifier
 from o2c.ports.persistence import UnitOfWork
 from o2c.testing import (
@@ -35,6 +36,7 @@ from o2c.testing import (
     NotifierContract,
     PaymentGatewayContract,
     UnitOfWorkContract,
+    WebhookFactory,
 )
 
 MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -58,6 +60,22 @@ class TestTableRateCarrier(CarrierContract):
         return lambda: TableRateCarrier(FixedClock(MORNING))
 
 
+def _signed_chargeback(
+    gateway: PaymentGatewayPort, age: timedelta
+) -> tuple[bytes, Mapping[str, str]]:
+    assert isinstance(gateway, SandboxGateway)
+    event = {
+        "id": "evt_contract",
+        "type": "charged_back",
+        "created": MORNING.isoformat(),
+        "gateway_reference": "sbx_pay_000001",
+        "amount": "10.00",
+        "currency": "EUR",
+    }
+    payload = json.dumps({"events": [event]}).encode()
+    return payload, gateway.sign(payload, at=MORNING - age)
+
+
 class TestSandboxGateway(PaymentGatewayContract):
     @pytest.fixture
     def make_gateway(self) -> Callable[[], SandboxGateway]:
@@ -66,6 +84,10 @@ class TestSandboxGateway(PaymentGatewayContract):
     @pytest.fixture
     def gateway_tokens(self) -> GatewayTokens:
         return GatewayTokens(SandboxToken.APPROVE.value, SandboxToken.DECLINE.value)
+
+    @pytest.fixture
+    def make_webhook(self) -> WebhookFactory:
+        return _signed_chargeback
 
 
 class TestSandboxGatewayWithFewerFeatures(TestSandboxGateway):

@@ -7,9 +7,12 @@ integrator sees a failure and a skipped capability.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
@@ -30,7 +33,14 @@ from o2c.adapters.memory import (
 from o2c.domain.ledger import ChartOfAccounts, JournalEntry
 from o2c.domain.money import Money
 from o2c.ports.carriers import Booking, ShipmentRequest
-from o2c.ports.gateways import GatewayCapabilities, GatewayResponse, ResponseStatus
+from o2c.ports.gateways import (
+    DEFAULT_WEBHOOK_TOLERANCE,
+    GatewayCapabilities,
+    GatewayNotice,
+    GatewayResponse,
+    PaymentGatewayPort,
+    ResponseStatus,
+)
 from o2c.ports.inventory import Reservation
 from o2c.ports.ledger import PostingResult
 from o2c.ports.notifications import Notification, Notifier
@@ -176,6 +186,62 @@ def test_a_gateway_taking_an_undeclared_currency_fails_the_kit() -> None:
     with pytest.raises(FAILS):
         PaymentGatewayContract().test_a_currency_it_does_not_take_is_rejected(
             gateway, TOKENS, gateway.declared
+        )
+
+
+class TimelessGateway(SandboxGateway):
+    """Checks the signature of a webhook but not when it was signed: a replay passes."""
+
+    def _check_age(self, signed_at: int) -> None:
+        return None
+
+
+class NaiveWebhookGateway(SandboxGateway):
+    """Hashes whatever it is given: a text body raises ``TypeError`` instead of a refusal."""
+
+    def parse_webhook(
+        self, payload: bytes, headers: Mapping[str, str]
+    ) -> tuple[GatewayNotice, ...]:
+        hmac.new(b"key", payload, hashlib.sha256)
+        return super().parse_webhook(payload, headers)
+
+
+def _signed(gateway: PaymentGatewayPort, age: timedelta) -> tuple[bytes, Mapping[str, str]]:
+    assert isinstance(gateway, SandboxGateway)
+    event = {
+        "id": "evt_1",
+        "type": "charged_back",
+        "created": MORNING.isoformat(),
+        "gateway_reference": "sbx_pay_000001",
+        "amount": "10.00",
+        "currency": "EUR",
+    }
+    payload = json.dumps({"events": [event]}).encode()
+    return payload, gateway.sign(payload, at=MORNING - age)
+
+
+def test_a_gateway_that_takes_a_replayed_webhook_fails_the_kit() -> None:
+    contract = PaymentGatewayContract()
+    gateway = TimelessGateway(FixedClock(MORNING))
+    with pytest.raises(FAILS):
+        contract.test_a_webhook_signed_before_the_tolerance_is_rejected(
+            gateway, _signed, DEFAULT_WEBHOOK_TOLERANCE
+        )
+    honest = SandboxGateway(FixedClock(MORNING))
+    contract.test_a_webhook_signed_before_the_tolerance_is_rejected(
+        honest, _signed, DEFAULT_WEBHOOK_TOLERANCE
+    )
+
+
+def test_a_gateway_that_lets_a_type_error_escape_a_webhook_fails_the_kit() -> None:
+    contract = PaymentGatewayContract()
+    with pytest.raises(TypeError):
+        contract.test_a_webhook_body_given_as_text_is_rejected(
+            NaiveWebhookGateway(FixedClock(MORNING)), _signed
+        )
+    with pytest.raises(TypeError):
+        contract.test_webhook_input_no_web_framework_sends_is_rejected(
+            NaiveWebhookGateway(FixedClock(MORNING)), '{"events": []}', {}
         )
 
 

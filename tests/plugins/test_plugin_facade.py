@@ -160,8 +160,8 @@ def test_a_raising_registration_becomes_a_plugin_error_naming_the_plugin() -> No
     assert caught.value.__cause__ is original
 
 
-def test_a_plugin_error_raised_by_a_plugin_passes_unchanged() -> None:
-    own = PluginError("elsewhere", "o2c_register_adapters", "already explained")
+def test_a_plugin_error_a_plugin_raises_about_itself_passes_unchanged() -> None:
+    own = PluginError("bad", "o2c_register_adapters", "already explained")
     plugins = loaded(bad=Failing(own))
     with pytest.raises(PluginError) as caught:
         plugins.register_adapters(AdapterRegistry())

@@ -9,7 +9,10 @@ unit_of_work       ``sql``          ``url``: a database URL, or the path of a SQ
 inventory          ``memory``       ``stock``: product id → opening quantity
 carrier            ``table-rate``   ``rates`` (an inline rate table) or ``rates_file`` (a TOML
                                     file of one); without either, the sample EUR table
-payment_gateway    ``sandbox``      ``secret``: the webhook signing secret
+payment_gateway    ``sandbox``      ``secret``: the webhook signing secret (without it, a random
+                                    one per gateway: only its own deliveries pass);
+                                    ``webhook_tolerance_seconds``: how old a signed delivery
+                                    may be (default 300)
 ledger             ``memory``       none (its chart of accounts is the configured one)
 ledger             ``sql``          ``url``, by default the unit of work's database when that is
                                     ``sql`` too (one engine serves both)
@@ -32,7 +35,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -49,6 +52,7 @@ from o2c.domain.ledger import ChartOfAccounts
 from o2c.domain.money import parse_money
 from o2c.ports.clock import Clock
 from o2c.ports.errors import AdapterError, AdapterRejected
+from o2c.ports.gateways import WebhookSecret
 from o2c.ports.hookspecs import hookimpl
 from o2c.ports.ledger import LedgerPort
 from o2c.ports.persistence import UnitOfWork
@@ -215,13 +219,31 @@ def _carrier(options: Mapping[str, Any], *, clock: Clock | None = None) -> Table
 
 
 def _gateway(options: Mapping[str, Any], *, clock: Clock | None = None) -> SandboxGateway:
-    _only(options, "payment gateway", "secret")
+    _only(options, "payment gateway", "secret", "webhook_tolerance_seconds")
     chosen = clock if clock is not None else SystemClock()
+    secret: WebhookSecret | None = None
     if "secret" in options:
-        secret = _text(options, "secret", "")
-        gateway: SandboxGateway = _refusal("secret", lambda: SandboxGateway(chosen, secret=secret))
-        return gateway
-    return SandboxGateway(chosen)
+        given = options["secret"]
+        if not isinstance(given, str) or not given:
+            # The value is never echoed: it is meant to be a secret.
+            raise InvalidInput(
+                field="secret", value=type(given).__name__, reason="must be non-empty text"
+            )
+        secret = WebhookSecret(given)
+    tolerance = options.get("webhook_tolerance_seconds", 300)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance <= 0:
+        raise InvalidInput(
+            field="webhook_tolerance_seconds",
+            value=repr(tolerance),
+            reason="a positive whole number of seconds",
+        )
+    gateway: SandboxGateway = _refusal(
+        "secret",
+        lambda: SandboxGateway(
+            chosen, secret=secret, webhook_tolerance=timedelta(seconds=tolerance)
+        ),
+    )
+    return gateway
 
 
 def _system_clock(options: Mapping[str, Any]) -> SystemClock:

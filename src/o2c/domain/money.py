@@ -87,6 +87,12 @@ _NOT_MONEY = frozenset({"XYZ", "XXX", "XTS"})
 _new = object.__new__
 
 
+def _shown(value: object) -> str:
+    """A refused amount as an error message shows it: never longer than a line."""
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
 class Money(moneyed.Money):
     """An amount of one currency: py-moneyed's ``Money``, with o2c checking the currencies.
 
@@ -99,7 +105,26 @@ class Money(moneyed.Money):
     Traceback (most recent call last):
     ...
     o2c.domain.errors.CurrencyMismatch: currency mismatch: expected EUR, got USD
+
+    An amount that is not a finite number (NaN, infinity, text that is no number) is refused with
+    :class:`~o2c.domain.errors.InvalidAmount`, here and from any arithmetic.
     """
+
+    def __init__(self, amount: object, currency: str | Currency) -> None:
+        # py-moneyed's own conversions, inlined: every total and conversion builds one of these.
+        if isinstance(amount, Decimal):
+            value = amount
+        else:
+            try:
+                value = Decimal(str(amount))
+            except decimal.InvalidOperation:
+                raise InvalidAmount(value=_shown(amount), reason="amount is not a number") from None
+        if not value.is_finite():
+            raise InvalidAmount(value=_shown(amount), reason="amount must be finite")
+        self.amount = value  # type: ignore[misc]  # py-moneyed marks them Final for its users
+        self.currency = (  # type: ignore[misc]
+            currency if isinstance(currency, Currency) else as_currency(str(currency))
+        )
 
     def __add__(self, other: object) -> Money:
         if isinstance(other, moneyed.Money):
@@ -146,7 +171,10 @@ class Money(moneyed.Money):
 
     def __mul__(self, other: object) -> Money:
         if type(other) is Decimal or type(other) is int:  # the common factors, without conversion
-            return _make(self.amount * other, self.currency)
+            product = self.amount * other
+            if not product.is_finite():
+                raise InvalidAmount(value=f"{self.amount} * {other}", reason="must be finite")
+            return _make(product, self.currency)
         return super().__mul__(other)
 
     __rmul__ = __mul__
@@ -361,6 +389,8 @@ def quantize(
         if currency is None:
             raise TypeError("quantize() needs a currency for a bare Decimal")
         value, cur = amount, as_currency(currency)
+        if not value.is_finite():
+            raise InvalidAmount(value=str(value), reason="an amount to round must be finite")
     exponent = _exponent(cur.code)
     return Money(value.quantize(exponent, rounding=rounding.value, context=_CONTEXT), cur)
 

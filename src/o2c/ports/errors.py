@@ -18,6 +18,7 @@ from __future__ import annotations
 import attrs
 
 from o2c.domain.errors import O2CError
+from o2c.domain.redaction import masked_text
 
 __all__ = [
     "AdapterError",
@@ -35,7 +36,8 @@ class AdapterError(O2CError):
 
     adapter: str
     """The name the adapter is registered under."""
-    message: str
+    message: str = attrs.field(converter=masked_text)
+    """What went wrong; a card number in it is masked to its last four digits."""
 
     retryable: bool = attrs.field(default=False, init=False)
 
@@ -78,7 +80,7 @@ class PluginError(O2CError):
 
     plugin: str
     hook: str
-    message: str
+    message: str = attrs.field(converter=masked_text)
 
     def __str__(self) -> str:
         return f"plugin {self.plugin!r} failed in {self.hook}: {self.message}"

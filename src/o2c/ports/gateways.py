@@ -4,21 +4,56 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 import attrs
 
+from o2c.domain.errors import InvalidInput
 from o2c.domain.money import Money
 
 __all__ = [
+    "DEFAULT_WEBHOOK_TOLERANCE",
     "GatewayCapabilities",
     "GatewayNotice",
     "GatewayResponse",
     "NoticeKind",
     "PaymentGatewayPort",
     "ResponseStatus",
+    "WebhookSecret",
 ]
+
+DEFAULT_WEBHOOK_TOLERANCE = timedelta(minutes=5)
+"""How old a webhook's signed timestamp may be before the delivery is refused as a replay."""
+
+
+def _secret_bytes(value: bytes | str) -> bytes:
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+@attrs.frozen(repr=False, eq=False)
+class WebhookSecret:
+    """The key a gateway signs its webhooks with; it never shows in a ``repr`` or ``str``.
+
+    Keep the secret in one of these from the moment it is read, so that logging the adapter, its
+    configuration or an error never prints it; :meth:`reveal` gives the bytes to the code that
+    signs or verifies.
+    """
+
+    _value: bytes = attrs.field(converter=_secret_bytes, alias="value")
+
+    def __attrs_post_init__(self) -> None:
+        if not self._value:
+            raise InvalidInput(field="webhook secret", value="", reason="must not be empty")
+
+    def reveal(self) -> bytes:
+        """The secret itself, for computing a signature."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "WebhookSecret('<redacted>')"
+
+    __str__ = __repr__
 
 
 @attrs.frozen
@@ -31,6 +66,8 @@ class GatewayCapabilities:
     refunds: bool = True
     partial_refunds: bool = True
     voids: bool = True
+    webhooks: bool = True
+    """Whether the gateway reports facts by signed webhooks (``parse_webhook`` reads them)."""
 
 
 class ResponseStatus(enum.Enum):
@@ -91,8 +128,16 @@ class PaymentGatewayPort(Protocol):
     * Capture never exceeds the authorisation and refunds never exceed what was captured: the
       gateway declines (``DECLINED`` with a decline code) rather than moving more money.
     * A currency outside ``capabilities.currencies`` raises ``AdapterRejected``.
-    * ``parse_webhook`` turns a raw payload into notices; a malformed or unauthenticated payload
-      raises ``AdapterRejected`` and yields nothing.
+    * ``parse_webhook`` turns a raw payload (the request body, ``bytes``) into notices. A payload
+      that is not ``bytes``, headers that are not a mapping, a missing, malformed (non-ASCII, say)
+      or wrong signature, and a malformed body all raise ``AdapterRejected`` and yield nothing;
+      no other exception escapes.
+    * Every webhook is signed together with the time it was sent, and a delivery signed longer
+      ago than the gateway's tolerance (by default :data:`DEFAULT_WEBHOOK_TOLERANCE`, five
+      minutes), or as far in the future, is refused with ``AdapterRejected``: a captured
+      delivery cannot be replayed later. "Now" is the adapter's injected clock.
+    * The signing secret is never shown: not in the adapter's ``repr``, not in an error
+      (:class:`WebhookSecret` holds it), and a card number is never echoed in an error message.
     """
 
     name: str
@@ -127,5 +172,5 @@ class PaymentGatewayPort(Protocol):
     def parse_webhook(
         self, payload: bytes, headers: Mapping[str, str]
     ) -> tuple[GatewayNotice, ...]:
-        """The facts a webhook delivery reports."""
+        """The facts a webhook delivery reports, once its signature and age are checked."""
         ...

@@ -3,6 +3,10 @@
 Plugins fill it through the ``o2c_register_adapters`` hook; the composition root reads it to build
 the adapter configured for each port. A factory receives the adapter's own configuration (a
 mapping, possibly empty) and returns the adapter.
+
+Each registration records the plugin that made it, and that name comes from the plugin manager,
+never from the plugin: the hook hands every plugin a view of the registry bound to its own name,
+so a plugin cannot register an adapter in another plugin's name.
 """
 
 from __future__ import annotations
@@ -74,16 +78,39 @@ class RegisteredAdapter:
 
 
 class AdapterRegistry:
-    """Adapters by port and name. Registration refuses a name taken for the same port."""
+    """Adapters by port and name. Registration refuses a name taken for the same port.
+
+    Registrations made on the registry itself (by an application, outside any plugin) are
+    attributed to ``o2c``; the plugin manager gives each plugin a view bound to its name.
+    """
 
     def __init__(self) -> None:
         self._entries: dict[tuple[PortName, str], RegisteredAdapter] = {}
         self._plugin = "o2c"
 
-    def contributed_by(self, plugin: str) -> AdapterRegistry:
-        """Attribute the next registrations to ``plugin`` (the plugin manager calls this)."""
-        self._plugin = plugin
-        return self
+    def _bound_to(self, plugin: str) -> AdapterRegistry:
+        """A view sharing these registrations whose own are attributed to ``plugin``.
+
+        For the plugin manager only: it knows which plugin it is calling.
+        """
+        view = AdapterRegistry.__new__(AdapterRegistry)
+        view._entries = self._entries
+        view._plugin = plugin
+        return view
+
+    def _snapshot(self) -> dict[tuple[PortName, str], RegisteredAdapter]:
+        return dict(self._entries)
+
+    def _changed_since(
+        self, before: Mapping[tuple[PortName, str], RegisteredAdapter]
+    ) -> list[RegisteredAdapter]:
+        """Registrations added or replaced since ``before`` (a :meth:`_snapshot`)."""
+        return [entry for key, entry in self._entries.items() if before.get(key) is not entry]
+
+    @property
+    def plugin(self) -> str:
+        """The plugin this registry (or view of it) attributes registrations to."""
+        return self._plugin
 
     def register(
         self, port: PortName, name: str, factory: AdapterFactory, description: str = ""

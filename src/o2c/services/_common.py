@@ -83,12 +83,15 @@ def payment(uow: UnitOfWork, payment_id: str) -> Payment:
 def receivable(uow: UnitOfWork, item_id: str) -> Receivable:
     """The issued invoice or the dunning charge that open item ``item_id`` belongs to.
 
-    An item that is neither raises the charges repository's ``NotFound``.
+    An item that is neither raises :class:`UnknownInvoice`.
     """
     found = uow.invoices.find(item_id)
     if found is not None and found.open_item is not None:
         return found
-    return uow.charges.get(item_id)
+    charge = uow.charges.find(item_id)
+    if charge is None:
+        raise UnknownInvoice(item_id)
+    return charge
 
 
 def save_receivable(uow: UnitOfWork, changed: Receivable) -> None:

@@ -83,7 +83,8 @@ class Runtime:
         body: Callable[[Work], R],
     ) -> R:
         """Run ``body`` as command ``command`` under ``idempotency_key`` (see the module doc)."""
-        if not idempotency_key:
+        given: object = idempotency_key  # callers may be untyped
+        if not isinstance(given, str) or not given.strip():
             raise MissingIdempotencyKey(command)
         key = f"{command}:{idempotency_key}"
         fingerprint = codec.fingerprint(request)

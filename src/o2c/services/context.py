@@ -27,6 +27,7 @@ from o2c.ports.inventory import InventoryPort
 from o2c.ports.ledger import LedgerPort
 from o2c.ports.notifications import Notifier
 from o2c.ports.persistence import UnitOfWork
+from o2c.services.errors import InvalidSettings
 
 __all__ = ["Adapters", "EventPublisher", "OutOfStockPolicy", "Settings"]
 
@@ -65,6 +66,40 @@ class OutOfStockPolicy(enum.Enum):
 _WAREHOUSE = Address("1 Warehouse Road", "Hamburg", "20095", "DE")
 
 
+def _series_name(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidSettings(
+            attribute.name, f"{value!r}: a number series needs a name; it must not be empty"
+        )
+
+
+def _number_format(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    """A format that gives every drawn number, in every series, a document number of its own."""
+    if not isinstance(value, str):
+        raise InvalidSettings(attribute.name, f"{value!r} is not text")
+    try:
+        first, second, large = (value.format(series="A", number=n) for n in (1, 2, 10**9))
+        other_series = value.format(series="B", number=1)
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError) as error:
+        raise InvalidSettings(
+            attribute.name,
+            f"{value!r} is not a format of {{series}} and {{number}}: {type(error).__name__} "
+            f"{error}",
+        ) from None
+    if len({first, second, large}) < 3:
+        raise InvalidSettings(
+            attribute.name,
+            f"{value!r} must contain {{number}}, so that each drawn number gives another "
+            "document number",
+        )
+    if first == other_series:
+        raise InvalidSettings(
+            attribute.name,
+            f"{value!r} must contain {{series}}, so that an invoice and a credit note never "
+            "share a number",
+        )
+
+
 @attrs.frozen
 class Settings:
     """The business's choices that the services apply; every field has a sensible default."""
@@ -79,7 +114,9 @@ class Settings:
     out_of_stock: OutOfStockPolicy = OutOfStockPolicy.BACK_ORDER
     calendar: BusinessCalendar | None = None
     ship_from: Address = _WAREHOUSE
-    invoice_series: str = "INV"
-    credit_note_series: str = "CN"
-    number_format: str = "{series}-{number:06d}"
-    """How a drawn number becomes a document number: ``INV-000042``."""
+    invoice_series: str = attrs.field(default="INV", validator=_series_name)
+    credit_note_series: str = attrs.field(default="CN", validator=_series_name)
+    number_format: str = attrs.field(default="{series}-{number:06d}", validator=_number_format)
+    """How a drawn number becomes a document number: ``INV-000042``. It must use both
+    ``{series}`` and ``{number}``, or two documents could get one number
+    (:class:`~o2c.services.errors.InvalidSettings` otherwise)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import attrs
 
 from o2c.domain.errors import O2CError
+from o2c.domain.redaction import masked_text
 
 __all__ = [
     "ApplicationError",
@@ -23,6 +24,7 @@ __all__ = [
     "GatewayReceipt",
     "IdempotencyKeyReused",
     "InsufficientStock",
+    "InvalidSettings",
     "MissingAddress",
     "MissingIdempotencyKey",
     "NoCarrierService",
@@ -199,7 +201,8 @@ class GatewayDeclined(ApplicationError):
     payment_id: str
     operation: str
     decline_code: str | None = None
-    message: str = ""
+    message: str = attrs.field(default="", converter=masked_text)
+    """The gateway's words, with any card number in them masked to its last four digits."""
 
     def describe(self) -> str:
         code = f" ({self.decline_code})" if self.decline_code else ""
@@ -278,7 +281,7 @@ class IdempotencyKeyReused(ApplicationError):
 
 @attrs.frozen
 class MissingIdempotencyKey(ApplicationError, ValueError):
-    """A command sent without an idempotency key (or with an empty one).
+    """A command sent without an idempotency key (or with an empty, blank or non-text one).
 
     Also a :class:`ValueError`, which is what this refusal was before it had a name of its own.
     """
@@ -286,4 +289,21 @@ class MissingIdempotencyKey(ApplicationError, ValueError):
     command: str
 
     def describe(self) -> str:
-        return f"every command needs a non-empty idempotency key; {self.command} got none"
+        return (
+            f"every command needs an idempotency key of non-blank text; {self.command} was sent "
+            "without one"
+        )
+
+
+@attrs.frozen
+class InvalidSettings(ApplicationError, ValueError):
+    """A business setting the services cannot work with (a number format without a number).
+
+    Also a :class:`ValueError`, which is what a refused attrs field raises elsewhere.
+    """
+
+    field: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"invalid setting {self.field}: {self.reason}"

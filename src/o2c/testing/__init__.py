@@ -61,6 +61,7 @@ __all__ = [
     "PaymentGatewayContract",
     "UnitOfWorkCapabilities",
     "UnitOfWorkContract",
+    "WebhookFactory",
     "requires",
 ]
 
@@ -74,6 +75,7 @@ _HOMES = {
     "ClockContract": "clock",
     "GatewayTokens": "gateway",
     "PaymentGatewayContract": "gateway",
+    "WebhookFactory": "gateway",
     "InventoryCapabilities": "inventory",
     "InventoryContract": "inventory",
     "LedgerCapabilities": "ledger",
@@ -98,7 +100,7 @@ if TYPE_CHECKING:
     from o2c.testing._kit import requires
     from o2c.testing.carrier import CarrierCapabilities, CarrierContract
     from o2c.testing.clock import ClockCapabilities, ClockContract
-    from o2c.testing.gateway import GatewayTokens, PaymentGatewayContract
+    from o2c.testing.gateway import GatewayTokens, PaymentGatewayContract, WebhookFactory
     from o2c.testing.inventory import InventoryCapabilities, InventoryContract
     from o2c.testing.ledger import LedgerCapabilities, LedgerContract
     from o2c.testing.notifier import NotifierCapabilities, NotifierContract

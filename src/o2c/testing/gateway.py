@@ -1,15 +1,21 @@
 """The payment gateway contract: what every :class:`~o2c.ports.gateways.PaymentGatewayPort` does.
 
 Subclass :class:`PaymentGatewayContract`, override ``make_gateway`` (a fresh gateway per call, in
-test mode) and ``gateway_tokens`` (a payment token the gateway approves and one it declines, like
-the test cards of real gateways). The gateway's own ``capabilities`` decide which tests run:
-partial captures, several captures per authorisation, refunds, partial refunds, voids, and the
-currencies it takes.
+test mode), ``gateway_tokens`` (a payment token the gateway approves and one it declines, like
+the test cards of real gateways) and ``make_webhook`` (a delivery of one notice, signed as your
+gateway signs, a given time ago). The gateway's own ``capabilities`` decide which tests run:
+partial captures, several captures per authorisation, refunds, partial refunds, voids, signed
+webhooks, and the currencies it takes.
+
+Whatever the capabilities, every gateway must refuse webhook input that is not what a web
+framework hands over (a ``str`` body, headers that are no mapping, a non-ASCII or missing
+signature) with ``AdapterRejected``, never another exception.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from itertools import count
 
 import attrs
@@ -19,7 +25,9 @@ from hypothesis import strategies as st
 from o2c.domain.money import Money, from_minor, to_minor
 from o2c.ports.errors import AdapterRejected, DuplicateRequest
 from o2c.ports.gateways import (
+    DEFAULT_WEBHOOK_TOLERANCE,
     GatewayCapabilities,
+    GatewayNotice,
     GatewayResponse,
     PaymentGatewayPort,
     ResponseStatus,
@@ -27,10 +35,14 @@ from o2c.ports.gateways import (
 from o2c.testing import strategies
 from o2c.testing._kit import Contract, override_me, requires, run_property
 
-__all__ = ["GatewayFactory", "GatewayTokens", "PaymentGatewayContract"]
+__all__ = ["GatewayFactory", "GatewayTokens", "PaymentGatewayContract", "WebhookFactory"]
 
 GatewayFactory = Callable[[], PaymentGatewayPort]
 """Builds a fresh gateway (a new sandbox account, say)."""
+
+WebhookFactory = Callable[[PaymentGatewayPort, timedelta], tuple[bytes, Mapping[str, str]]]
+"""``(gateway, age) -> (payload, headers)``: a delivery of at least one notice, signed as the
+gateway under test verifies, ``age`` before the gateway's clock's now (a negative age: ahead)."""
 
 APPROVED, DECLINED = ResponseStatus.APPROVED, ResponseStatus.DECLINED
 
@@ -46,7 +58,9 @@ class GatewayTokens:
 class PaymentGatewayContract(Contract):
     """Idempotent calls, declines as answers, and never more money moved than allowed.
 
-    Fixtures to override: ``make_gateway`` and ``gateway_tokens`` (both required). The
+    Fixtures to override: ``make_gateway``, ``gateway_tokens`` and, unless the gateway declares
+    ``webhooks=False``, ``make_webhook``; ``webhook_tolerance`` if your gateway accepts deliveries
+    for longer or shorter than :data:`~o2c.ports.gateways.DEFAULT_WEBHOOK_TOLERANCE`. The
     ``capabilities`` fixture reads the gateway's declared :class:`GatewayCapabilities`.
     """
 
@@ -59,6 +73,20 @@ class PaymentGatewayContract(Contract):
     def gateway_tokens(self) -> GatewayTokens:
         """Override: tokens your gateway approves and declines (its test cards)."""
         override_me("gateway_tokens", "payment gateway", 'GatewayTokens("tok_ok", "tok_no")')
+
+    @pytest.fixture
+    def make_webhook(self) -> WebhookFactory:
+        """Override: sign a delivery of one notice ``age`` before the gateway's clock's now."""
+        override_me(
+            "make_webhook",
+            "payment gateway",
+            "lambda gateway, age: (payload, gateway_sign(payload, at=now - age))",
+        )
+
+    @pytest.fixture
+    def webhook_tolerance(self) -> timedelta:
+        """How old a signed delivery the gateway still accepts; override if not the default."""
+        return DEFAULT_WEBHOOK_TOLERANCE
 
     @pytest.fixture
     def capabilities(self, make_gateway: GatewayFactory) -> GatewayCapabilities:
@@ -337,6 +365,75 @@ class PaymentGatewayContract(Contract):
         one = from_minor(1, currency)
         last = gateway.refund(gateway_reference=reference, amount=one, idempotency_key="R-3")
         assert last.status is DECLINED
+
+    # --- webhooks -----------------------------------------------------------------------------
+
+    @requires("webhooks")
+    def test_a_freshly_signed_webhook_is_read(
+        self, gateway: PaymentGatewayPort, make_webhook: WebhookFactory
+    ) -> None:
+        payload, headers = make_webhook(gateway, timedelta(0))
+        notices = gateway.parse_webhook(payload, headers)
+        assert notices, "a signed delivery of a notice must be read"
+        assert all(isinstance(notice, GatewayNotice) for notice in notices)
+        assert all(notice.event_id for notice in notices), "every notice needs its event id"
+
+    @requires("webhooks")
+    def test_a_tampered_webhook_is_rejected(
+        self, gateway: PaymentGatewayPort, make_webhook: WebhookFactory
+    ) -> None:
+        payload, headers = make_webhook(gateway, timedelta(0))
+        with pytest.raises(AdapterRejected):
+            gateway.parse_webhook(payload + b" ", headers)
+
+    @requires("webhooks")
+    def test_a_webhook_signed_before_the_tolerance_is_rejected(
+        self,
+        gateway: PaymentGatewayPort,
+        make_webhook: WebhookFactory,
+        webhook_tolerance: timedelta,
+    ) -> None:
+        payload, headers = make_webhook(gateway, webhook_tolerance + timedelta(minutes=1))
+        with pytest.raises(AdapterRejected):
+            gateway.parse_webhook(payload, headers)
+        inside = webhook_tolerance - timedelta(seconds=30)
+        payload, headers = make_webhook(gateway, max(inside, timedelta(0)))
+        assert gateway.parse_webhook(payload, headers)
+
+    @requires("webhooks")
+    def test_a_webhook_body_given_as_text_is_rejected(
+        self, gateway: PaymentGatewayPort, make_webhook: WebhookFactory
+    ) -> None:
+        payload, headers = make_webhook(gateway, timedelta(0))
+        text: object = payload.decode("utf-8", "replace")
+        with pytest.raises(AdapterRejected):
+            gateway.parse_webhook(text, headers)  # type: ignore[arg-type]
+
+    @requires("webhooks")
+    def test_a_non_ascii_signature_is_rejected(
+        self, gateway: PaymentGatewayPort, make_webhook: WebhookFactory
+    ) -> None:
+        payload, headers = make_webhook(gateway, timedelta(0))
+        forged = {name: f"{value}\u00e9" for name, value in headers.items()}
+        with pytest.raises(AdapterRejected):
+            gateway.parse_webhook(payload, forged)
+
+    @pytest.mark.parametrize(
+        ("payload", "headers"),
+        [
+            (b'{"events": []}', {}),
+            ('{"events": []}', {}),
+            (b'{"events": []}', None),
+            (b'{"events": []}', {"Signature": "\u00e9" * 64}),
+            (None, {}),
+        ],
+    )
+    def test_webhook_input_no_web_framework_sends_is_rejected(
+        self, gateway: PaymentGatewayPort, payload: object, headers: object
+    ) -> None:
+        """Unsigned, mistyped or non-ASCII input: ``AdapterRejected``, never another exception."""
+        with pytest.raises(AdapterRejected):
+            gateway.parse_webhook(payload, headers)  # type: ignore[arg-type]
 
     # --- property -----------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 Like the test cards of real gateways, the payment token decides what happens to an authorisation
 (see :class:`SandboxToken`). Everything after the authorisation follows the real rules: capture at
 most what was authorised, refund at most what was captured, idempotency keys that replay the first
-answer, and webhooks signed with a shared secret.
+answer, and webhooks signed with a shared secret and the time they were sent.
 
 Two kinds of failure are kept apart, as the port contract asks:
 
@@ -19,6 +19,19 @@ Asynchronous facts (a pending authorisation settling, a chargeback) become
 :meth:`SandboxGateway.pending_webhooks` and hand them to :meth:`SandboxGateway.parse_webhook`.
 Synchronous answers produce no webhook. Every time the gateway stamps comes from the injected clock,
 and facts that happen "later" become due when that clock reaches them.
+
+Webhooks are signed as the well-known gateways sign theirs: the header
+``Sandbox-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>." + payload>``. A delivery
+is signed when it is handed out (a redelivery is signed afresh), and
+:meth:`SandboxGateway.parse_webhook` refuses one signed more than ``webhook_tolerance`` (five
+minutes by default) before or after the gateway's clock, so a captured delivery cannot be replayed
+later. Several ``v1`` signatures may be given (a secret being rotated): one matching is enough.
+
+Without a configured ``secret`` the gateway draws a random one of its own when it is built, as a
+gateway's test CLI mints a fresh signing secret per session: only the deliveries it signed itself
+are accepted, never a payload signed with a constant anyone can read in the source. Configure the
+secret (``[adapters.payment_gateway] options = { secret = "..." }``) wherever deliveries come from
+another process.
 """
 
 from __future__ import annotations
@@ -28,24 +41,29 @@ import hashlib
 import heapq
 import hmac
 import json
+import re
+import secrets
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
 import attrs
 
 from o2c.domain.errors import DomainError
 from o2c.domain.money import Money, from_minor, is_exact, money, to_minor
+from o2c.domain.redaction import mask_card_numbers
 from o2c.ports.clock import Clock
 from o2c.ports.errors import AdapterRejected, AdapterUnavailable, DuplicateRequest, NotFound
 from o2c.ports.gateways import (
+    DEFAULT_WEBHOOK_TOLERANCE,
     GatewayCapabilities,
     GatewayNotice,
     GatewayResponse,
     NoticeKind,
     ResponseStatus,
+    WebhookSecret,
 )
 
 __all__ = [
@@ -59,7 +77,10 @@ __all__ = [
 ]
 
 SIGNATURE_HEADER = "Sandbox-Signature"
-"""The header carrying ``sha256=<hex HMAC of the payload>``."""
+"""The header carrying ``t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>." + payload>``."""
+
+_HEX_SIGNATURE = re.compile(r"[0-9a-f]{64}")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 DEFAULT_CURRENCIES = frozenset(
     {"EUR", "USD", "GBP", "JPY", "CHF", "SEK", "DKK", "NOK", "PLN", "CZK", "CAD", "AUD"}
@@ -109,7 +130,7 @@ class Fault(enum.Enum):
 
 @attrs.frozen
 class WebhookDelivery:
-    """One webhook as the gateway would POST it: the raw payload and its headers."""
+    """One webhook as the gateway would POST it: the raw payload and its signed headers."""
 
     event_id: str
     payload: bytes
@@ -173,18 +194,21 @@ class _Due:
 class SandboxGateway:
     """A deterministic payment gateway, satisfying :class:`~o2c.ports.PaymentGatewayPort`.
 
-    ``secret`` signs the webhook payloads. A pending authorisation settles ``pending_settles_after``
-    after it was made; a chargeback arrives ``chargeback_after`` after the first capture.
+    ``secret`` signs the webhook payloads (a random secret of this gateway's own when not given);
+    a delivery signed more than ``webhook_tolerance`` away from the clock's time is refused. A
+    pending authorisation settles ``pending_settles_after`` after it was made; a chargeback arrives
+    ``chargeback_after`` after the first capture.
     """
 
     def __init__(
         self,
         clock: Clock,
         *,
-        secret: bytes | str = b"sandbox-webhook-secret",
+        secret: WebhookSecret | bytes | str | None = None,
         capabilities: GatewayCapabilities | None = None,
         pending_settles_after: timedelta = timedelta(0),
         chargeback_after: timedelta = timedelta(days=1),
+        webhook_tolerance: timedelta = DEFAULT_WEBHOOK_TOLERANCE,
         name: str = "sandbox",
     ):
         self.name = name
@@ -192,19 +216,34 @@ class SandboxGateway:
             currencies=DEFAULT_CURRENCIES, partial_capture=True, multiple_captures=False
         )
         self._clock = clock
-        self._secret = secret.encode() if isinstance(secret, str) else secret
-        if not self._secret:
-            raise AdapterRejected(name, "the webhook secret must not be empty", "invalid_secret")
+        if secret is None:
+            secret = secrets.token_bytes(32)
+        if not isinstance(secret, WebhookSecret):
+            if not secret:
+                raise AdapterRejected(
+                    name, "the webhook secret must not be empty", "invalid_secret"
+                )
+            secret = WebhookSecret(secret)
+        self._secret = secret
+        if webhook_tolerance <= timedelta(0):
+            raise AdapterRejected(
+                name, "the webhook tolerance must be a positive duration", "invalid_tolerance"
+            )
+        self.webhook_tolerance = webhook_tolerance
         self._pending_settles_after = pending_settles_after
         self._chargeback_after = chargeback_after
         self._calls: dict[str, _Call] = {}
         self._payments: dict[str, _Payment] = {}
         self._due: list[_Due] = []
-        self._deliveries: list[WebhookDelivery] = []
+        self._deliveries: list[tuple[str, bytes]] = []
+        """Event id and payload of every webhook due, signed only when handed out."""
         self._delivered = 0
         self._faults: deque[Fault] = deque()
         self._counter = 0
         self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"SandboxGateway(name={self.name!r}, secret=<redacted>)"
 
     # --- the port ------------------------------------------------------------------------------
 
@@ -216,9 +255,7 @@ class SandboxGateway:
         try:
             token = SandboxToken(payment_token)
         except ValueError:
-            raise AdapterRejected(
-                self.name, f"unknown sandbox payment token {payment_token!r}", "invalid_token"
-            ) from None
+            raise self._unknown_token(payment_token) from None
         request = ("authorise", payment_id, amount, payment_token)
         return self._call(
             idempotency_key, request, lambda now: self._authorise(payment_id, amount, token, now)
@@ -267,15 +304,14 @@ class SandboxGateway:
     def parse_webhook(
         self, payload: bytes, headers: Mapping[str, str]
     ) -> tuple[GatewayNotice, ...]:
-        """Check the signature, then read the notices; ``AdapterRejected`` for anything amiss."""
-        signature = next(
-            (value for key, value in headers.items() if key.lower() == SIGNATURE_HEADER.lower()),
-            None,
-        )
-        if signature is None:
-            raise AdapterRejected(self.name, "the webhook is not signed", "missing_signature")
-        if not hmac.compare_digest(signature, self._signature(payload)):
+        """Check the signature and its age, then read the notices; ``AdapterRejected`` for
+        anything amiss (see the module doc)."""
+        body, fields = self._webhook_input(payload, headers)
+        signed_at, signatures = self._read_signature(fields)
+        expected = self._signature(body, signed_at).encode("ascii")
+        if not any(hmac.compare_digest(expected, given) for given in signatures):
             raise AdapterRejected(self.name, "the webhook signature is wrong", "bad_signature")
+        self._check_age(signed_at)
         try:
             document = json.loads(payload)
             return tuple(self._notice(event) for event in document["events"])
@@ -283,6 +319,65 @@ class SandboxGateway:
             raise AdapterRejected(
                 self.name, f"malformed webhook payload: {error}", "malformed_payload"
             ) from error
+
+    def _webhook_input(
+        self, payload: object, headers: object
+    ) -> tuple[bytes, Mapping[object, object]]:
+        """The payload and headers as the caller should have sent them (callers may be untyped)."""
+        if not isinstance(payload, bytes | bytearray):
+            raise AdapterRejected(
+                self.name,
+                f"the webhook payload must be the raw request body as bytes, not "
+                f"{type(payload).__name__}",
+                "malformed_payload",
+            )
+        if not isinstance(headers, Mapping):
+            raise AdapterRejected(
+                self.name,
+                f"the webhook headers must be a mapping, not {type(headers).__name__}",
+                "malformed_payload",
+            )
+        return bytes(payload), headers
+
+    def _read_signature(self, headers: Mapping[object, object]) -> tuple[int, list[bytes]]:
+        """The signed time and the signatures of a signature header; refuses a malformed one."""
+        wanted = SIGNATURE_HEADER.lower()
+        value = next(
+            (v for k, v in headers.items() if isinstance(k, str) and k.lower() == wanted), None
+        )
+        if value is None:
+            raise AdapterRejected(self.name, "the webhook is not signed", "missing_signature")
+        if not isinstance(value, str) or not value.isascii():
+            raise AdapterRejected(
+                self.name, "the webhook signature is not ASCII text", "malformed_signature"
+            )
+        timestamps: list[str] = []
+        signatures: list[bytes] = []
+        for part in value.split(","):
+            name, _, text = part.strip().partition("=")
+            if name == "t":
+                timestamps.append(text)
+            elif name == "v1" and _HEX_SIGNATURE.fullmatch(text):
+                signatures.append(text.encode("ascii"))
+        if len(timestamps) != 1 or not _TIMESTAMP.fullmatch(timestamps[0]) or not signatures:
+            raise AdapterRejected(
+                self.name,
+                "the webhook signature must read t=<unix seconds>,v1=<64 hex digits>",
+                "malformed_signature",
+            )
+        return int(timestamps[0]), signatures
+
+    def _check_age(self, signed_at: int) -> None:
+        now = self._clock.now()
+        sent = datetime.fromtimestamp(signed_at, UTC)
+        if abs(now - sent) > self.webhook_tolerance:
+            when = "ago" if sent < now else "ahead"
+            raise AdapterRejected(
+                self.name,
+                f"the webhook was signed at {sent.isoformat()}, more than "
+                f"{self.webhook_tolerance} {when} of {now.isoformat()}; refused as a replay",
+                "stale_signature",
+            )
 
     # --- sandbox controls ----------------------------------------------------------------------
 
@@ -292,22 +387,29 @@ class SandboxGateway:
             self._faults.append(fault)
 
     def pending_webhooks(self) -> tuple[WebhookDelivery, ...]:
-        """Deliver the webhooks that are due and not yet delivered, oldest first (once each)."""
+        """Deliver the webhooks that are due and not yet delivered, oldest first (once each),
+        each signed now."""
         with self._lock:
-            self._catch_up(self._clock.now())
-            fresh = tuple(self._deliveries[self._delivered :])
+            now = self._clock.now()
+            self._catch_up(now)
+            fresh = self._deliveries[self._delivered :]
             self._delivered = len(self._deliveries)
-            return fresh
+            return tuple(self._delivery(event_id, payload, now) for event_id, payload in fresh)
 
     def webhook_payloads(self) -> tuple[WebhookDelivery, ...]:
-        """Every webhook due so far, delivered or not (to replay a delivery in a test)."""
+        """Every webhook due so far, delivered or not, signed afresh now (a redelivery)."""
         with self._lock:
-            self._catch_up(self._clock.now())
-            return tuple(self._deliveries)
+            now = self._clock.now()
+            self._catch_up(now)
+            return tuple(self._delivery(e, payload, now) for e, payload in self._deliveries)
 
-    def sign(self, payload: bytes) -> Mapping[str, str]:
-        """The headers that make ``payload`` pass :meth:`parse_webhook` (for tests)."""
-        return MappingProxyType({SIGNATURE_HEADER: self._signature(payload)})
+    def sign(self, payload: bytes, *, at: datetime | None = None) -> Mapping[str, str]:
+        """The headers that make ``payload`` pass :meth:`parse_webhook`, signed at ``at`` (by
+        default the clock's now): for tests and for replaying a delivery."""
+        moment = self._clock.now() if at is None else at
+        timestamp = int(moment.timestamp())
+        signature = self._signature(payload, timestamp)
+        return MappingProxyType({SIGNATURE_HEADER: f"t={timestamp},v1={signature}"})
 
     def payment(self, gateway_reference: str) -> SandboxPayment:
         """What the sandbox knows about an authorisation; ``NotFound`` if it does not exist."""
@@ -467,19 +569,10 @@ class SandboxGateway:
                 amount = from_minor(disputed, payment.currency)
             assert amount is not None  # only chargebacks are decided late
             notice = GatewayNotice(self._next_id("evt"), due.kind, due.reference, amount, due.at)
-            self._deliveries.append(self._delivery(notice))
+            self._deliveries.append((notice.event_id, _payload(notice)))
 
-    def _delivery(self, notice: GatewayNotice) -> WebhookDelivery:
-        event = {
-            "id": notice.event_id,
-            "type": notice.kind.value,
-            "created": notice.at.isoformat(),
-            "gateway_reference": notice.gateway_reference,
-            "amount": str(notice.amount.amount),
-            "currency": str(notice.amount.currency.code),
-        }
-        payload = json.dumps({"events": [event]}, sort_keys=True).encode()
-        return WebhookDelivery(notice.event_id, payload, self.sign(payload))
+    def _delivery(self, event_id: str, payload: bytes, now: datetime) -> WebhookDelivery:
+        return WebhookDelivery(event_id, payload, self.sign(payload, at=now))
 
     def _notice(self, event: Mapping[str, object]) -> GatewayNotice:
         fields = {
@@ -489,6 +582,8 @@ class SandboxGateway:
         if not all(isinstance(value, str) for value in fields.values()):
             raise TypeError("every event field must be a string")
         text = {name: str(value) for name, value in fields.items()}
+        if not text["id"]:
+            raise ValueError("an event needs an id")
         at = datetime.fromisoformat(text["created"])
         if at.tzinfo is None:
             raise ValueError("the event time has no time zone")
@@ -500,8 +595,21 @@ class SandboxGateway:
             at,
         )
 
-    def _signature(self, payload: bytes) -> str:
-        return "sha256=" + hmac.new(self._secret, payload, hashlib.sha256).hexdigest()
+    def _signature(self, payload: bytes, timestamp: int) -> str:
+        signed = f"{timestamp}.".encode("ascii") + payload
+        return hmac.new(self._secret.reveal(), signed, hashlib.sha256).hexdigest()
+
+    def _unknown_token(self, payment_token: str) -> AdapterRejected:
+        if mask_card_numbers(payment_token) != payment_token:
+            return AdapterRejected(
+                self.name,
+                f"a card number ({mask_card_numbers(payment_token)}) was sent as the payment "
+                "token; send the token the payment page returned, never the card number",
+                "card_number_as_token",
+            )
+        return AdapterRejected(
+            self.name, f"unknown sandbox payment token {payment_token!r}", "invalid_token"
+        )
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -535,6 +643,18 @@ class SandboxGateway:
                 f"{payment.reference} is in {payment.currency}, not {amount.currency.code}",
                 "currency_mismatch",
             )
+
+
+def _payload(notice: GatewayNotice) -> bytes:
+    event = {
+        "id": notice.event_id,
+        "type": notice.kind.value,
+        "created": notice.at.isoformat(),
+        "gateway_reference": notice.gateway_reference,
+        "amount": str(notice.amount.amount),
+        "currency": str(notice.amount.currency.code),
+    }
+    return json.dumps({"events": [event]}, sort_keys=True).encode()
 
 
 def _approved(reference: str, amount: Money) -> GatewayResponse:
