@@ -259,6 +259,13 @@ def check_balances(statement: BankStatement) -> None:
     opening, closing = statement.opening, statement.closing
     if opening is None or closing is None:
         return
+    if closing.currency != opening.currency:
+        raise UnreadableStatement(
+            statement.source,
+            f"statement {statement.statement_id}",
+            f"opening balance in {opening.currency.code}, closing balance in "
+            f"{closing.currency.code}",
+        )
     total = Decimal(0)
     for entry in statement.entries:
         if entry.status is EntryStatus.BOOKED:
@@ -270,7 +277,7 @@ def check_balances(statement: BankStatement) -> None:
                 )
             total += entry.signed.amount
     lines = Money(total, opening.currency)
-    if closing.currency != opening.currency or opening + lines != closing:
+    if opening + lines != closing:
         raise StatementUnbalanced(statement.source, statement.statement_id, opening, lines, closing)
 
 

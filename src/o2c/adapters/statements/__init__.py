@@ -7,6 +7,8 @@ Reading camt files needs the ``bank`` extra (lxml).
 
 from __future__ import annotations
 
+import re
+
 import attrs
 
 from o2c.domain.statements import BankStatement
@@ -45,7 +47,7 @@ def detect_format(path: str) -> StatementFormat:
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if text.startswith(b"<"):
         return StatementFormat.CAMT
-    if text.startswith(b"01,"):
+    if re.match(rb"\d\d,", text):
         return StatementFormat.BAI2
     if b":20:" in head or b":61:" in head:
         return StatementFormat.MT940
