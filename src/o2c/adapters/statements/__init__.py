@@ -68,8 +68,9 @@ def read_statements(
     ``csv_mapping`` (a :class:`~o2c.adapters.statements.delimited.CsvMapping`) is needed for CSV;
     ``encoding`` is the text encoding of MT940 and BAI2 files (XML says its own).
     """
-    from o2c.adapters.statements._common import refuse  # noqa: PLC0415
+    from o2c.adapters.statements._common import check_size, refuse  # noqa: PLC0415
 
+    check_size(path, limits or StatementLimits())
     chosen = detect_format(path) if file_format is StatementFormat.AUTO else file_format
     if chosen is StatementFormat.CAMT:
         from o2c.adapters.statements.camt import read_camt  # noqa: PLC0415
