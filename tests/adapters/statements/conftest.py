@@ -1,19 +1,11 @@
-"""Where the shared bank samples are: ``../shared/vectors/bank`` beside the project (or the
-directory ``O2C_SHARED`` names); tests that need them skip cleanly when they are absent."""
+"""Fixtures of the statement reader tests: the shared bank samples, when they are here."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def shared() -> Path:
-    """The shared directory (vectors and validators), wherever it is."""
-    return Path(os.environ.get("O2C_SHARED") or ROOT.parent / "shared")
+from bank_samples import shared
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import shared
+from bank_samples import shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,7 +83,10 @@ def _refused(path: Path, *words: str, limits: StatementLimits | None = None) -> 
     return message
 
 
-GOOD = f'<Document xmlns="{NS}"><BkToCstmrStmt><GrpHdr><MsgId>M</MsgId></GrpHdr></BkToCstmrStmt></Document>'
+GOOD = (
+    f'<Document xmlns="{NS}"><BkToCstmrStmt><GrpHdr><MsgId>M</MsgId></GrpHdr>'
+    "</BkToCstmrStmt></Document>"
+)
 
 
 def test_entity_expansion_is_refused(tmp_path: Path) -> None:
