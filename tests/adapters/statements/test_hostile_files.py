@@ -95,7 +95,9 @@ def test_entity_expansion_is_refused(tmp_path: Path) -> None:
     )
     path = tmp_path / "laughs.xml"
     path.write_text(f'<?xml version="1.0"?><!DOCTYPE d [{laughs}]>{GOOD.replace("M<", "&l9;<")}')
-    _refused(path, "DTD")
+    # The parser stops the expansion itself, or the DTD is refused once the root is read.
+    message = _refused(path)
+    assert "DTD" in message or "entity amplification" in message
 
 
 def test_external_entities_are_refused_and_never_read(tmp_path: Path) -> None:

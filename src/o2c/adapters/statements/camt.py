@@ -38,6 +38,10 @@ _MESSAGES = {
     "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn", StatementKind.NOTIFICATION),
 }
 
+_READ_TAGS = tuple(
+    f"{{*}}{name}"
+    for name in ("Ntry", "Bal", "Acct", "Id", "CreDtTm", "GrpHdr", "Stmt", "Rpt", "Ntfctn")
+)
 _STATUS = {"BOOK": EntryStatus.BOOKED, "PDNG": EntryStatus.PENDING, "INFO": EntryStatus.INFO}
 _OPENING = ("OPBD", "PRCD")
 _CLOSING = ("CLBD",)
@@ -58,35 +62,89 @@ def _local(tag: object) -> str:
     return text.rsplit("}", 1)[-1]
 
 
-class _Node:
-    """An element read by local names, whatever the namespace version."""
+class _Names:
+    """Paths of local names as tuples of qualified tags of one namespace, each built once."""
 
-    __slots__ = ("el", "ns")
-
-    def __init__(self, el: Any, ns: str) -> None:
-        self.el = el
+    def __init__(self, ns: str) -> None:
         self.ns = ns
+        self._paths: dict[str, tuple[str, ...]] = {}
+
+    def __call__(self, path: str) -> tuple[str, ...]:
+        found = self._paths.get(path)
+        if found is None:
+            found = tuple(f"{{{self.ns}}}{name}" for name in path.split("/"))
+            self._paths[path] = found
+        return found
+
+    def tag(self, name: str) -> str:
+        """The qualified tag of one local name."""
+        return f"{{{self.ns}}}{name}"
+
+
+_LOCAL_NAMES: dict[str, str] = {}
+
+
+def _index(el: Any) -> dict[str, list[Any]]:
+    """Every element below ``el`` by its path of local names, read in one pass.
+
+    One walk per entry in lxml's own iteration is far quicker than a path lookup per field.
+    """
+    found: dict[str, list[Any]] = {}
+    stack = [(el, "")]
+    names = _LOCAL_NAMES
+    while stack:
+        parent, prefix = stack.pop()
+        for child in parent:
+            tag = child.tag
+            name = names.get(tag)
+            if name is None:
+                name = names.setdefault(tag, _local(tag))
+            path = prefix + name
+            same = found.get(path)
+            if same is None:
+                found[path] = [child]
+            else:
+                same.append(child)
+            if len(child):
+                stack.append((child, path + "/"))
+    return found
+
+
+class _Node:
+    """An element read by paths of local names, whatever the namespace version."""
+
+    __slots__ = ("el", "index", "prefix")
+
+    def __init__(self, el: Any, index: dict[str, list[Any]], prefix: str = "") -> None:
+        self.el = el
+        self.index = index
+        self.prefix = prefix
+
+    @classmethod
+    def of(cls, el: Any) -> _Node:
+        """An element with its subtree indexed."""
+        return cls(el, _index(el))
 
     def find(self, path: str) -> _Node | None:
-        current = self.el
-        for name in path.split("/"):
-            current = current.find(f"{{{self.ns}}}{name}")
-            if current is None:
-                return None
-        return _Node(current, self.ns)
+        full = self.prefix + path
+        found = self.index.get(full)
+        return None if not found else _Node(found[0], self.index, full + "/")
 
     def all(self, path: str) -> list[_Node]:
-        head, _, last = path.rpartition("/")
-        parent = self.find(head) if head else self
-        if parent is None:
-            return []
-        return [_Node(e, self.ns) for e in parent.el.findall(f"{{{self.ns}}}{last}")]
+        full = self.prefix + path
+        found = self.index.get(full) or []
+        if len(found) == 1:
+            return [_Node(found[0], self.index, full + "/")]
+        # Siblings of one name each need an index of their own: the shared one mixes them.
+        return [_Node.of(e) for e in found]
 
     def text(self, path: str = "") -> str:
-        node = self.find(path) if path else self
-        if node is None or node.el.text is None:
-            return ""
-        return str(node.el.text).strip()
+        if path:
+            found = self.index.get(self.prefix + path)
+            text = found[0].text if found else None
+        else:
+            text = self.el.text
+        return str(text).strip() if text else ""
 
     def attr(self, name: str) -> str:
         return str(self.el.get(name) or "")
@@ -97,6 +155,7 @@ class _Camt:
         self.source = source
         self.kind = kind
         self.ns = ns
+        self.q = _Names(ns)
         self.position = 0
         self.message_id = ""
         self.created: date | None = None
@@ -149,13 +208,13 @@ class _Camt:
     # -- elements ------------------------------------------------------------------------------
 
     def header(self, el: Any) -> None:
-        node = _Node(el, self.ns)
+        node = _Node.of(el)
         self.message_id = node.text("MsgId")
         created = node.text("CreDtTm")
         self.created = ymd(created, self.source, "group header") if created else None
 
     def balance(self, el: Any) -> None:
-        node = _Node(el, self.ns)
+        node = _Node.of(el)
         code = node.text("Tp/CdOrPrtry/Cd") or node.text("Tp/CdOrPrtry/Prtry")
         where = f"balance {code or '?'}"
         amount = self.money(node.find("Amt"), where)
@@ -164,7 +223,7 @@ class _Camt:
         self.balances.setdefault(code, amount)
 
     def account_header(self, el: Any) -> None:
-        node = _Node(el, self.ns)
+        node = _Node.of(el)
         self.account = self.account_of(node)
         self.currency = node.text("Ccy")
 
@@ -197,7 +256,7 @@ class _Camt:
     def entry(self, el: Any) -> None:
         self.position += 1
         where = f"entry {self.position}"
-        node = _Node(el, self.ns)
+        node = _Node.of(el)
         amount = self.money(node.find("Amt"), where)
         indicator = node.text("CdtDbtInd")
         if indicator not in ("CRDT", "DBIT"):
@@ -265,15 +324,15 @@ def read_camt(
     limits = limits or StatementLimits()
     size = check_size(path, limits)
     parser: _Camt | None = None
-    depth = 0
-    message = ""
-    record = ""
+    message = record = ""
     try:
         with open(path, "rb") as handle:
             reader = Reader(handle, path, size, limits, progress)
             events = etree.iterparse(
                 reader,
-                events=("start", "end"),
+                events=("end",),
+                # Only the elements read raise events; the rest is parsed in C and skipped.
+                tag=_READ_TAGS,
                 resolve_entities=False,
                 no_network=True,
                 load_dtd=False,
@@ -282,39 +341,43 @@ def read_camt(
                 remove_comments=True,
                 remove_pis=True,
             )
-            for event, el in events:
-                name = _local(el.tag)
-                if event == "start":
-                    depth += 1
-                    if parser is None:
-                        parser, message, record = _root(el, path)
-                    elif depth == 2 and name != message:
-                        refuse(path, "file", f"{name} is not a {message} message")
-                    continue
-                depth -= 1
-                assert parser is not None
-                if depth == 3 and name == "Ntry":
+            for _, el in events:
+                if parser is None:
+                    # The first element closed: the document's root and message are known.
+                    parser, message, record = _root(el.getroottree().getroot(), path)
+                    q = parser.q
+                    entry, balance, account, ident, created, header, statement = map(
+                        q.tag, ("Ntry", "Bal", "Acct", "Id", "CreDtTm", "GrpHdr", record)
+                    )
+                tag = el.tag
+                if tag == entry:
                     parser.entry(el)
                     _forget(el)
-                elif depth == 3 and name == "Id":
-                    parser.statement_id = _Node(el, parser.ns).text()
-                elif depth == 3 and name == "CreDtTm":
-                    text = _Node(el, parser.ns).text()
-                    parser.created = ymd(text, path, "statement") if text else parser.created
-                elif depth == 3 and name == "Acct":
-                    parser.account_header(el)
-                elif depth == 3 and name == "Bal":
+                elif tag == balance:
                     parser.balance(el)
-                elif depth == 2 and name == "GrpHdr":
-                    parser.header(el)
-                    _forget(el)
-                elif depth == 2 and name == record:
+                elif tag == statement:
                     parser.statement()
+                    _forget(el)
+                elif tag in (account, ident, created):
+                    if el.getparent().tag != statement and tag != created:
+                        continue
+                    text = (el.text or "").strip()
+                    if tag == account:
+                        parser.account_header(el)
+                    elif tag == ident:
+                        parser.statement_id = text
+                    elif text:
+                        parser.created = ymd(text, path, "statement")
+                elif tag == header:
+                    parser.header(el)
                     _forget(el)
     except etree.XMLSyntaxError as error:
         refuse(path, f"line {error.lineno}", f"not well-formed XML ({error.msg})")
     if parser is None:
-        refuse(path, "file", "is empty")
+        root = getattr(events, "root", None)
+        if root is None:
+            refuse(path, "file", "is empty")
+        parser, message, record = _root(root, path)
     if not parser.statements:
         refuse(path, "file", f"holds no {record} ({message})")
     return tuple(parser.statements)
@@ -342,6 +405,10 @@ def _root(el: Any, path: str) -> tuple[_Camt, str, str]:
             "document (versions 02 to 08)",
         )
     message, record, kind = _MESSAGES[match.group(1)]
+    first = el[0] if len(el) else None
+    if first is None or _local(first.tag) != message:
+        name = _local(first.tag) if first is not None else "nothing"
+        refuse(path, "file", f"{name} is not a {message} message")
     return _Camt(path, kind, ns), message, record
 
 
