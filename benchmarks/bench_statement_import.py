@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
 
     mib = size / 1024**2
     print(
-        f"entries             {args.entries} ({mib:.1f} MiB of camt.053, written in {written:.1f} s)"
+        f"entries             {args.entries} ({mib:.1f} MiB camt.053, written in {written:.1f} s)"
     )
     print(f"open items          {len(scenario.items)}")
     rate = args.entries / parse_seconds
