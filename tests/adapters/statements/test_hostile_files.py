@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from bank_samples import shared
+from bank_samples import ROOT, shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -198,3 +198,21 @@ def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
     path.write_text("hello\n")
     _refused(path, "not camt XML, MT940 or BAI2")
     assert os.path.exists(path)
+
+
+@pytest.mark.parametrize(
+    ("page", "name"),
+    [("bank-statements.md", "CAMT053"), ("how-to/import-camt.md", "CAMT054")],
+)
+def test_the_documented_camt_samples_are_valid(tmp_path: Path, page: str, name: str) -> None:
+    validator = shared() / "validators" / "validate_camt.py"
+    if not validator.is_file():
+        pytest.skip("the shared camt validator is not here")
+    text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+    sample = text.split(f'{name} = """', 1)[1].split('"""', 1)[0]
+    path = tmp_path / "sample.xml"
+    path.write_text(sample, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(validator), str(path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
