@@ -14,7 +14,7 @@ from bank_samples import ROOT, shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from o2c.adapters.statements import StatementFiles, read_statements
+from o2c.adapters.statements import MissingBankExtra, StatementFiles, read_statements
 from o2c.adapters.statements.camt import render_camt053
 from o2c.domain.money import Money, from_minor
 from o2c.domain.statements import (
@@ -216,3 +216,13 @@ def test_the_documented_camt_samples_are_valid(tmp_path: Path, page: str, name: 
         [sys.executable, str(validator), str(path)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_without_lxml_a_camt_file_asks_for_the_bank_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _camt(tmp_path, _statement(_entry(1, 100)))
+    monkeypatch.setitem(sys.modules, "lxml", None)
+    with pytest.raises(MissingBankExtra) as refused:
+        read_statements(str(path))
+    assert "o2c[bank]" in str(refused.value)
