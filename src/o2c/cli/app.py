@@ -239,8 +239,19 @@ def statements() -> None:
     metavar="DATE",
     help="The business date to apply on (default today).",
 )
+@click.option(
+    "--skip-balance-check",
+    is_flag=True,
+    help="Import even if opening balance and lines do not give the closing balance.",
+)
 def statements_import(
-    file: Path, file_format: str, value: str | None, mapping: Path | None, on: str | None
+    file: Path,
+    *,
+    file_format: str,
+    value: str | None,
+    mapping: Path | None,
+    on: str | None,
+    skip_balance_check: bool,
 ) -> None:
     """Import a bank file: receipts matched to open items, returns, bank fees.
 
@@ -264,7 +275,12 @@ def statements_import(
     if value is None:
         app = o2c.bootstrap(clock=clock)
         report, before = import_file(
-            app.services, file, chosen, errors=errors, mapping=read_mapping
+            app.services,
+            file,
+            chosen,
+            errors=errors,
+            mapping=read_mapping,
+            check_balances=not skip_balance_check,
         )
     else:
         from o2c.cli.books import open_books  # noqa: PLC0415
@@ -274,7 +290,12 @@ def statements_import(
                 unit_of_work=opened.store.unit_of_work, ledger=opened.ledger, clock=clock
             )
             report, before = import_file(
-                app.services, file, chosen, errors=errors, mapping=read_mapping
+                app.services,
+                file,
+                chosen,
+                errors=errors,
+                mapping=read_mapping,
+                check_balances=not skip_balance_check,
             )
     print_report(console, file, report, before)
 

@@ -87,6 +87,7 @@ def import_file(
     *,
     errors: Console,
     mapping: CsvMapping | None = None,
+    check_balances: bool = True,
 ) -> tuple[StatementReport, bool]:
     """Read and import the file; returns the report and whether it was imported before."""
     with _progress(errors, path) as bar:
@@ -104,7 +105,9 @@ def import_file(
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         key = f"file:{digest}"
         before = services.statements.has_run(key)
-        report = services.statements.import_statements(statements, idempotency_key=key)
+        report = services.statements.import_statements(
+            statements, idempotency_key=key, check_balances=check_balances
+        )
     return report, before
 
 

@@ -33,8 +33,10 @@ from o2c.domain.statements import (
     BankStatement,
     LineKind,
     PlannedLine,
-    check_balances,
     plan_statement,
+)
+from o2c.domain.statements import (
+    check_balances as reconcile,
 )
 from o2c.services._runtime import Runtime, Work
 from o2c.services.cash import record_allocations, reverse_allocations
@@ -107,16 +109,22 @@ class StatementService:
         self._runtime = runtime
 
     def import_statements(
-        self, statements: Sequence[BankStatement], *, idempotency_key: str
+        self,
+        statements: Sequence[BankStatement],
+        *,
+        idempotency_key: str,
+        check_balances: bool = True,
     ) -> StatementReport:
         """Apply every line of the statements once (see the module doc).
 
         Raises :class:`~o2c.domain.statements.StatementUnbalanced` for a statement that does
         not reconcile and :class:`~o2c.domain.statements.UnreadableStatement` for an amount
-        more exact than its currency; then nothing is applied.
+        more exact than its currency; then nothing is applied. ``check_balances=False`` skips
+        the balance check, for a bank known to report balances that are not the booked ones.
         """
-        for statement in statements:
-            check_balances(statement)
+        if check_balances:
+            for statement in statements:
+                reconcile(statement)
         planned = [(s, line) for s in statements for line in plan_statement(s)]
         request = tuple(line.line_id for _, line in planned)
 

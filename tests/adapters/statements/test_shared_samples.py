@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import o2c
 from o2c.adapters.statements import read_statements
 from o2c.domain.money import to_minor
 from o2c.domain.statements import (
@@ -197,3 +198,20 @@ def test_decimal_text_is_exact(bank_vectors: Path) -> None:
     # Written 18.150 and 8.850: trailing zeros are exact cents.
     assert statements[0].opening is not None
     assert statements[0].opening.amount == Decimal("18.15")
+
+
+@pytest.mark.parametrize("name", sorted(READ))
+def test_every_readable_sample_imports(bank_vectors: Path, name: str) -> None:
+    """Into empty books: the balance check is skipped for the samples that do not reconcile."""
+    app = o2c.bootstrap(load_entry_points=False)
+    statements = read_statements(str(bank_vectors / name))
+    report = app.services.statements.import_statements(
+        statements, idempotency_key=name, check_balances=name not in UNBALANCED
+    )
+    applied = len(report.queued) + len(report.outgoing) + len(report.fees) + len(report.not_booked)
+    assert applied >= sum(len(s.entries) for s in statements)
+    again = app.services.statements.import_statements(
+        statements, idempotency_key=f"{name} again", check_balances=False
+    )
+    assert again.queued == ()
+    assert len(again.duplicates) == sum(len(s.entries) for s in statements) - len(again.not_booked)
