@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from o2c.domain.money import Money, money, parse_money
 from o2c.domain.terms import PaymentTerms
 from o2c.ports.errors import AdapterError, PluginError
 from o2c.ports.registry import DuplicateAdapter, UnknownAdapter
+from o2c.ports.statements import StatementFormat
 from o2c.services.errors import ApplicationError
 
 __all__ = ["EXIT_PLUGIN", "EXIT_REFUSED", "EXIT_USAGE", "cli"]
@@ -201,6 +202,99 @@ def books(value: str, as_of: str | None) -> None:
     day = datetime.now().astimezone().date() if as_of is None else _date(as_of, "--as-of")
     with open_books(value, upgrade=False) as opened:
         print_books(render.console(), opened, day)
+
+
+# --- o2c statements -------------------------------------------------------------------------
+
+
+@cli.group()
+def statements() -> None:
+    """Bank statement files into the books: camt.052/053/054, MT940/MT942, BAI2, CSV."""
+
+
+@statements.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice([f.value for f in StatementFormat]),
+    default="auto",
+    show_default=True,
+    help="The file's format; auto tells camt, MT940 and BAI2 by the first bytes.",
+)
+@click.option("--db", "value", default=None, metavar="PATH_OR_URL", help=_DB_HELP)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="For CSV: a TOML file saying which column holds what.",
+)
+@click.option(
+    "--on",
+    "on",
+    default=None,
+    metavar="DATE",
+    help="The business date to apply on (default today).",
+)
+@click.option(
+    "--skip-balance-check",
+    is_flag=True,
+    help="Import even if opening balance and lines do not give the closing balance.",
+)
+def statements_import(
+    file: Path,
+    *,
+    file_format: str,
+    value: str | None,
+    mapping: Path | None,
+    on: str | None,
+    skip_balance_check: bool,
+) -> None:
+    """Import a bank file: receipts matched to open items, returns, bank fees.
+
+    Every line is applied once, however often it is imported. A file that is broken, hostile
+    or does not reconcile is refused whole. Without --db the books are in memory (and empty).
+    """
+    import o2c  # noqa: PLC0415
+    from o2c.adapters.memory.clock import FixedClock  # noqa: PLC0415
+    from o2c.cli.statements import (  # noqa: PLC0415
+        STATEMENTS_WIDTH,
+        csv_mapping,
+        import_file,
+        print_report,
+    )
+
+    clock = None if on is None else FixedClock(datetime.combine(_date(on, "--on"), time(12), UTC))
+    chosen = StatementFormat(file_format)
+    read_mapping = csv_mapping(mapping) if mapping is not None else None
+    console = Console(highlight=False, width=STATEMENTS_WIDTH)
+    errors = Console(stderr=True, width=STATEMENTS_WIDTH)
+    if value is None:
+        app = o2c.bootstrap(clock=clock)
+        report, before = import_file(
+            app.services,
+            file,
+            chosen,
+            errors=errors,
+            mapping=read_mapping,
+            check_balances=not skip_balance_check,
+        )
+    else:
+        from o2c.cli.books import open_books  # noqa: PLC0415
+
+        with open_books(value, upgrade=False) as opened:
+            app = o2c.bootstrap(
+                unit_of_work=opened.store.unit_of_work, ledger=opened.ledger, clock=clock
+            )
+            report, before = import_file(
+                app.services,
+                file,
+                chosen,
+                errors=errors,
+                mapping=read_mapping,
+                check_balances=not skip_balance_check,
+            )
+    print_report(console, file, report, before)
 
 
 # --- o2c terms ------------------------------------------------------------------------------

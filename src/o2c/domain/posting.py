@@ -22,6 +22,8 @@ event it collects to :func:`journal_entries` and nothing is counted twice:
 * **Gateway events post nothing.** A captured card payment becomes a receipt (method ``card``) and
   posts as one, through gateway clearing; a gateway refund or chargeback posts as the refund or the
   reversal of that receipt. Gateway payouts post with :meth:`PostingRules.gateway_settled`.
+* **Bank charges on a statement** (:class:`~o2c.domain.statements.BankFeeCharged`) post payment
+  fees against the bank, never as a receipt.
 
 Entry ids derive from the event's content (``INV-1:invoice_issued``,
 ``R-1/INV-1@0.00:receipt_applied``), so the same event always gives the same entries and posting
@@ -59,6 +61,7 @@ from o2c.domain.invoicing import (
 from o2c.domain.ledger import AccountRole, ChartOfAccounts, JournalEntry, Posting, Side
 from o2c.domain.money import Money, from_minor, is_exact, to_minor, total, zero
 from o2c.domain.receipts import PaymentMethod
+from o2c.domain.statements import BankFeeCharged
 
 __all__ = ["AmountLine", "POSTING_HANDLERS", "PostingRules", "journal_entries", "receipt_account"]
 
@@ -469,6 +472,16 @@ class PostingRules:
             income=self._code(AccountRole.INTEREST_INCOME),
         )
 
+    def bank_fee_charged(
+        self, line_id: str, on: date, amount: Money, description: str = ""
+    ) -> JournalEntry:
+        """Charges the bank took (a statement line): payment fees to bank."""
+        draft = _Draft()
+        draft.add(self._code(AccountRole.PAYMENT_FEES), Side.DEBIT, _positive(amount, "a fee"))
+        draft.add(self._code(AccountRole.BANK), Side.CREDIT, amount)
+        text = f"Bank charges {description}".strip()
+        return self._entry(line_id, "bank_fee_charged", on, text, draft)
+
     def credit_refunded(
         self,
         refund_id: str,
@@ -867,6 +880,10 @@ def _interest_charged(event: InterestCharged, rules: PostingRules) -> Entries:
     return (rules.interest_charged(event.charge_id, event.customer_id, event.on, event.amount),)
 
 
+def _bank_fee_charged(event: BankFeeCharged, rules: PostingRules) -> Entries:
+    return (rules.bank_fee_charged(event.line_id, event.on, event.amount, event.description),)
+
+
 # --- the table ----------------------------------------------------------------------------------
 
 Handler = Callable[[Any, PostingRules], Entries]
@@ -884,6 +901,7 @@ POSTING_HANDLERS: Mapping[type[DomainEvent], Handler] = MappingProxyType(
         ReceiptRefunded: _receipt_refunded,
         DunningFeeCharged: _fee_charged,
         InterestCharged: _interest_charged,
+        BankFeeCharged: _bank_fee_charged,
     }
 )
 """The event types that may post, each with the function that builds its entries."""

@@ -21,6 +21,7 @@ from o2c.ports.ledger import LedgerPort
 from o2c.ports.notifications import Notifier
 from o2c.ports.persistence import IdempotencyRecord, NumberSequence, Repository, UnitOfWork
 from o2c.ports.registry import AdapterRegistry, PortName
+from o2c.ports.statements import StatementSource
 
 __all__ = [
     "AdapterError",
@@ -40,5 +41,6 @@ __all__ = [
     "PluginError",
     "PortName",
     "Repository",
+    "StatementSource",
     "UnitOfWork",
 ]
