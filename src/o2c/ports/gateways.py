@@ -91,6 +91,8 @@ class PaymentGatewayPort(Protocol):
     * Capture never exceeds the authorisation and refunds never exceed what was captured: the
       gateway declines (``DECLINED`` with a decline code) rather than moving more money.
     * A currency outside ``capabilities.currencies`` raises ``AdapterRejected``.
+    * ``fetch_status`` is the status lookup: the first response of the call made under a key
+      (``UNKNOWN`` while still pending); ``NotFound`` if no call under the key reached the gateway.
     * ``parse_webhook`` turns a raw payload into notices; a malformed or unauthenticated payload
       raises ``AdapterRejected`` and yields nothing.
     """
