@@ -23,7 +23,7 @@ more. Calls newer than ``older_than`` are left alone: their command may still be
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -96,7 +96,11 @@ class JanitorService:
         unresolved and stays open for the next run.
         """
         adapters = self._runtime.adapters
-        cutoff = adapters.clock.now() - older_than
+        now = adapters.clock.now()
+        try:
+            cutoff = now - older_than
+        except OverflowError:  # older than any date: every call is too recent
+            cutoff = datetime.min.replace(tzinfo=now.tzinfo)
         with adapters.unit_of_work() as uow:
             open_calls = uow.calls.unsettled()
             pending = [
