@@ -272,14 +272,23 @@ def _world(factory: Callable[[], UnitOfWork]) -> CallWorld:
     return CallWorld(services, units, stock, inventory, shipping, carrier, gateway, clock)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CallWorld]:
+    """A world on each store (PostgreSQL on the session's throwaway database, emptied first)."""
     if request.param == "memory":
         yield _world(MemoryStore().unit_of_work)
         return
-    from o2c.adapters.sql import SqlStore  # noqa: PLC0415
+    from o2c.adapters.sql import SqlStore, schema  # noqa: PLC0415
 
-    with SqlStore(tmp_path / "books.db") as store:
+    if request.param == "sqlite":
+        with SqlStore(tmp_path / "books.db") as store:
+            yield _world(store.unit_of_work)
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    with SqlStore(url, upgrade=True) as store:
+        with store.engine.begin() as connection:
+            for table in reversed(schema.metadata.sorted_tables):
+                connection.execute(table.delete())
         yield _world(store.unit_of_work)
 
 
