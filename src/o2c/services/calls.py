@@ -30,7 +30,7 @@ unit of work starts afresh after it (what the command read stays checked, see
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -142,12 +142,19 @@ class Calls:
         """The command and idempotency key this run serves (``"ship_order:k-4"``)."""
         self._work: Work | None = None
         self._begun: list[ExternalCall] = []
+        self._after: list[ExternalCall] = []
         self._refused: dict[str, str] = {}
 
     def bind(self, work: Work) -> Calls:
         """Attach the command's work (done by :meth:`CallProtocol.run`)."""
         self._work = work
+        self._begun, self._after, self._refused = [], [], {}
         return self
+
+    @property
+    def ran(self) -> bool:
+        """Whether the command's body ran (it did not when its result was remembered)."""
+        return self._work is not None
 
     @property
     def work(self) -> Work:
@@ -230,6 +237,7 @@ class Calls:
             arguments=intent.arguments,
         )
         work.uow.calls.add(record.call_id, record)
+        self._after.append(record)
 
     # -- after the command ---------------------------------------------------------------------
 
@@ -278,7 +286,10 @@ class CallProtocol:
         except BaseException:
             calls.compensate()
             raise
-        self.finish_after_commit(subject, command=calls.command)
+        if calls.ran:
+            self.complete(calls._after)
+        else:  # remembered: what an earlier run left to make after its commit is made now
+            self.finish_after_commit(subject, command=calls.command)
         return result
 
     def finish_after_commit(self, subject: str, *, command: str | None = None) -> int:
@@ -294,7 +305,46 @@ class CallProtocol:
                 and call.phase is CallPhase.AFTER_COMMIT
                 and (command is None or call.command == command)
             ]
-        return sum(1 for call in waiting if self.settle(call) == "completed")
+        return self.complete(waiting)
+
+    def complete(self, waiting: Sequence[ExternalCall]) -> int:
+        """Make these open after-commit calls (again) under their keys; return how many were
+        made now. One that fails stays open for a retry or the janitor."""
+        return self._redo(waiting).count("completed")
+
+    def _redo(self, waiting: Sequence[ExternalCall]) -> list[str]:
+        """Make after-commit calls again under their keys and record the outcomes at once.
+
+        No claim is needed: each is idempotent by its key, so two makers act once.
+        """
+        adapters = self.adapters
+        now = adapters.clock.now()
+        made: list[tuple[ExternalCall, ExternalCall, str]] = []
+        for call in waiting:
+            operation = OPERATIONS.get((call.adapter, call.operation))
+            tried = call.tried(at=now)
+            try:
+                if operation is None or operation.redo is None:
+                    raise _unsettleable(call)
+                operation.redo(adapters, call)
+                made.append((call, tried.succeeded(at=now), "completed"))
+            except Exception as error:  # whatever the other system raises: ask again later
+                made.append((call, _lost(tried, error, now), "unknown"))
+        if not made:
+            return []
+        outcomes: list[str] = []
+        try:
+            with adapters.unit_of_work() as uow:
+                for original, updated, outcome in made:
+                    if uow.calls.find(original.call_id) == original:
+                        uow.calls.save(updated.call_id, updated)
+                        outcomes.append(outcome)
+                    else:
+                        outcomes.append("settled")  # settled meanwhile by someone else
+                uow.commit()
+        except AdapterError:
+            return ["unknown"] * len(made)
+        return outcomes
 
     def settle(self, record: ExternalCall, *, refused: str | None = None) -> str:
         """Settle one recorded call as far as possible; return what happened to it.
@@ -304,6 +354,8 @@ class CallProtocol:
         (the other system could not tell or undo it now: it stays open). Never raises for what
         the other system or the store answers.
         """
+        if refused is None and record.phase is CallPhase.AFTER_COMMIT:
+            return self._redo([record])[0] if record.is_unsettled else "settled"
         adapters = self.adapters
         clock = adapters.clock
         try:
@@ -323,11 +375,6 @@ class CallProtocol:
         try:
             if refused is not None:
                 updated, outcome = claimed.failed(at=clock.now(), detail=refused), "failed"
-            elif claimed.phase is CallPhase.AFTER_COMMIT:
-                if operation is None or operation.redo is None:
-                    raise _unsettleable(claimed)
-                operation.redo(adapters, claimed)
-                updated, outcome = claimed.succeeded(at=clock.now()), "completed"
             else:
                 if operation is None or operation.undo is None:
                     raise _unsettleable(claimed)

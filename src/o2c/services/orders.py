@@ -11,13 +11,13 @@ only once the prepayment is in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import partial
 
 import attrs
 
-from o2c.domain.calls import CallStatus
+from o2c.domain.calls import CallPhase, CallStatus, ExternalCall
 from o2c.domain.credit import CreditContext, CreditDecision, decide
 from o2c.domain.events import Changed
 from o2c.domain.order_credit import apply_credit_decision, invoicing_policy_for, prepayment_awaited
@@ -67,15 +67,22 @@ def reservation_id(order_id: str, line_id: str) -> str:
 
 def reservation_of(uow: UnitOfWork, order_id: str, line_id: str) -> str:
     """The reservation holding the stock of an order line: the last one that succeeded."""
-    held = [
-        call.idempotency_key
-        for call in uow.calls.of_subject(order_id)
-        if call.adapter == "inventory"
-        and call.operation == "reserve"
-        and call.status is CallStatus.SUCCEEDED
-        and call.arguments.get("line_id") == line_id
-    ]
-    return held[-1] if held else reservation_id(order_id, line_id)
+    return _reservations(uow.calls.of_subject(order_id), order_id, (line_id,))[line_id]
+
+
+def _reservations(
+    calls: Sequence[ExternalCall], order_id: str, line_ids: Iterable[str]
+) -> dict[str, str]:
+    """The reservation holding each line's stock, from the calls made for the order."""
+    held: dict[str, str] = {}
+    for call in calls:
+        if (
+            call.adapter == "inventory"
+            and call.operation == "reserve"
+            and call.status is CallStatus.SUCCEEDED
+        ):
+            held[call.arguments.get("line_id", "")] = call.idempotency_key
+    return {line_id: held.get(line_id, reservation_id(order_id, line_id)) for line_id in line_ids}
 
 
 class OrderService:
@@ -265,9 +272,6 @@ class OrderService:
         before anything is booked. If the shipment cannot be recorded after the booking, the
         booking is cancelled again; the command can then simply be run again (a new shipment id).
         """
-        # Stock of earlier shipments still to leave inventory leaves first, so what the
-        # reservations hold is what is left to ship.
-        self._calls.finish_after_commit(order_id)
 
         def body(work: Work, calls: Calls) -> ShipmentResult:
             uow = work.uow
@@ -284,11 +288,17 @@ class OrderService:
                 if quantities is not None
                 else stored.shippable_quantities()
             )
-            shipment_id = self._new_shipment_id(uow, order_id)
+            made = uow.calls.of_subject(order_id)
+            # Stock of earlier shipments still to leave inventory leaves first, so what the
+            # reservations hold is what is left to ship.
+            self._calls.complete(
+                [c for c in made if c.is_unsettled and c.phase is CallPhase.AFTER_COMMIT]
+            )
+            shipment_id = self._new_shipment_id(uow, order_id, made)
             # Everything that can refuse the shipment is checked before the carrier is booked:
             # the domain first, then what inventory holds, then what the carrier offers.
             order = self._step(work, stored.fulfil(wanted, on=work.today, shipment_id=shipment_id))
-            reservations = {line_id: reservation_of(uow, order_id, line_id) for line_id in wanted}
+            reservations = _reservations(made, order_id, wanted)
             self._check_held(order_id, wanted, reservations)
             request = ShipmentRequest(
                 shipment_id,
@@ -485,16 +495,14 @@ class OrderService:
                 )
 
     @staticmethod
-    def _new_shipment_id(uow: UnitOfWork, order_id: str) -> str:
+    def _new_shipment_id(uow: UnitOfWork, order_id: str, made: Sequence[ExternalCall]) -> str:
         """The next shipment id of the order that no booking was ever asked for.
 
         A booking undone when its command failed keeps its id, so the carrier is never handed
         a cancelled booking back.
         """
         asked = {
-            call.call_id
-            for call in uow.calls.of_subject(order_id)
-            if call.adapter == "carrier" and call.operation == "book"
+            call.call_id for call in made if call.adapter == "carrier" and call.operation == "book"
         }
         number = len(uow.shipments.of_order(order_id)) + 1
         while call_id("carrier", "book", f"{order_id}-SH{number}") in asked:
@@ -514,8 +522,9 @@ class OrderService:
 
     def _release(self, work: Work, calls: Calls, order: Order) -> None:
         """Release the order's reservations once the cancellation is committed."""
-        for line in order.lines:
-            key = reservation_of(work.uow, order.order_id, line.line_id)
+        line_ids = [line.line_id for line in order.lines]
+        made = work.uow.calls.of_subject(order.order_id)
+        for key in _reservations(made, order.order_id, line_ids).values():
             calls.after_commit(Intent("inventory", "release", key, order.order_id))
 
     def _require_prepayment(self, work: Work, order: Order) -> None:
