@@ -7,8 +7,12 @@ navigation or a docstring that is not valid reStructuredText stops it.
 
 from __future__ import annotations
 
+import enum
 import logging
+import sys
+from pathlib import Path
 
+import attrs
 from sphinx.application import Sphinx
 
 import o2c
@@ -19,10 +23,15 @@ copyright = "The o2c developers, Apache License 2.0"
 release = o2c.__version__
 version = release
 
+# Local extensions: the lifecycle diagrams, drawn as inline SVG from the code at build time, so
+# the pages need neither JavaScript nor a network.
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
-    "sphinxcontrib.mermaid",
+    "lifecycle_diagrams",
+    "report_charts",
 ]
 
 source_suffix = {".md": "markdown"}
@@ -33,7 +42,6 @@ exclude_patterns = ["_build", "**/.*"]
 
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
-myst_fence_as_directive = ["mermaid"]
 
 # --- API reference -----------------------------------------------------------------------------
 
@@ -74,9 +82,61 @@ def _skip_foreign(  # noqa: PLR0917
     return skip
 
 
+def _default_text(default: object) -> str:
+    """A field's default as a caller would write it, not attrs' internals."""
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        factory = default.factory  # type: ignore[attr-defined]
+        name = getattr(factory, "__qualname__", "")
+        return f"{name}()" if name and not name.startswith("<") else "<computed>"
+    if isinstance(default, enum.Enum):
+        return f"{type(default).__name__}.{default.name}"
+    return repr(default)
+
+
+def _attrs_signature(cls: type) -> str:
+    """The constructor signature of an attrs class with its defaults written out.
+
+    With ``autodoc_preserve_defaults`` Sphinx would print the source of attrs' generated
+    ``__init__`` (``attr_dict['x'].default``, ``NOTHING``), which tells a reader nothing.
+    """
+    parts: list[str] = []
+    keyword_only = False
+    for field in attrs.fields(cls):
+        if not field.init:
+            continue
+        if field.kw_only and not keyword_only:
+            parts.append("*")
+            keyword_only = True
+        name = field.alias or field.name
+        if field.default is attrs.NOTHING:
+            parts.append(name)
+        else:
+            parts.append(f"{name}={_default_text(field.default)}")
+    return "(" + ", ".join(parts) + ")"
+
+
+# Sphinx passes these seven arguments positionally.
+def _clean_attrs_signature(  # noqa: PLR0917
+    app: Sphinx,
+    what: str,
+    name: str,
+    obj: object,
+    options: object,
+    signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str | None, str | None] | None:
+    is_attrs_class = isinstance(obj, type) and attrs.has(obj)
+    if what in {"class", "exception"} and is_attrs_class and signature is not None:
+        return _attrs_signature(obj), return_annotation  # type: ignore[arg-type]
+    return None
+
+
 def setup(app: Sphinx) -> None:
     app.connect("autodoc-skip-member", _skip_foreign)
+    app.connect("autodoc-process-signature", _clean_attrs_signature)
 
 
 # Importing the SQL adapters for the API reference sets Alembic up, which logs at INFO level.
 logging.getLogger("alembic").setLevel(logging.WARNING)
+# matplotlib (the report charts) notes at INFO level how it reads category labels.
+logging.getLogger("matplotlib").setLevel(logging.WARNING)

@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from o2c.cli.app import cli
@@ -37,10 +38,24 @@ def test_the_demo_walks_through_the_story() -> None:
 def test_the_demo_ends_with_a_balanced_trial_balance_and_the_aging() -> None:
     output = CliRunner().invoke(cli, ["demo"]).output
     assert "The trial balance is balanced" in output
-    total = re.search(r"^\s*total\s+([\d,.]+) EUR\s+([\d,.]+) EUR", output, re.MULTILINE)
+    total = re.search(r"^\s*total EUR\s+([\d,.]+) EUR\s+([\d,.]+) EUR", output, re.MULTILINE)
     assert total is not None
     assert total.group(1) == total.group(2)
     assert "Aging as of 2026-12-31" in output
+
+
+@pytest.mark.parametrize("columns", [80, 100, 200])
+def test_the_demo_fits_the_terminal_without_cutting_ids_or_amounts(
+    columns: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    lines = CliRunner().invoke(cli, ["demo"]).output.splitlines()
+    assert max(map(len, lines)) == min(columns, 100)
+    assert not [line for line in lines if "…" in line]
+    # An amount split over two lines would leave its currency code alone on the next one.
+    assert not [line for line in lines if re.fullmatch(r"\s*(EUR\s*)+", line)]
+    for ident in ("INV-000003-FEE-L2", "BANK-0002/INV-000004", "credit.first_time_customer"):
+        assert ident in "\n".join(lines)
 
 
 def test_the_demo_prints_the_same_every_time() -> None:

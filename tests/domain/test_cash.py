@@ -308,6 +308,18 @@ def test_refunds_of_unapplied_cash() -> None:
     assert whole.state is ReceiptState.REFUNDED
 
 
+def test_a_receipt_taken_back_by_its_own_refund_channel_keeps_its_refunds() -> None:
+    result = apply_cash(a_receipt("120.00", reference="INV-1"), [an_item("INV-1", "100.00")], on=ON)
+    part, _ = refund_receipt(result.receipt, money("5.00", "EUR"), on=ON)
+    reversal = reverse_receipt(part, result.allocations, result.items, on=ON, refunds_stand=True)
+    assert reversal.receipt.state is ReceiptState.REVERSED
+    assert reversal.receipt.refunded == money("5.00", "EUR")
+    assert reversal.items[0].open == money("100.00", "EUR")
+    (event,) = reversal.events
+    assert isinstance(event, ReceiptReversed)
+    assert event.amount == money("115.00", "EUR")  # the refunded 5.00 left before
+
+
 def test_manual_application_of_credit_on_account() -> None:
     parked = apply_cash(a_receipt("500.00"), [an_item("INV-1", "100.00")], on=ON)
     done = apply_to_item(

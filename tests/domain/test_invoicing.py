@@ -314,6 +314,26 @@ def test_a_reversed_payment_reopens_the_invoice() -> None:
         issued().reverse_payment(eur("1"), JAN5, "R-1")
 
 
+def test_a_payment_of_a_credited_invoice_taken_back_reclaims_the_customer_credit() -> None:
+    paid, _ = issued().record_payment(eur("119"), JAN5, "R-1")
+    credited, _ = paid.apply_credit_note(CreditNote.full(paid, "CN-1", JAN5, "cancelled"))
+    assert credited.customer_credit == eur("119")
+    part, events = credited.reverse_payment(eur("19"), date(2026, 1, 9), "R-1")
+    assert part.state is InvoiceState.CREDITED  # nothing is left to credit: nothing reopens
+    assert (part.open, part.customer_credit) == (eur("0"), eur("100"))
+    assert events == (
+        InvoiceReopened("INV-1", date(2026, 1, 9), eur("19"), "R-1", eur("0"), eur("19"), eur("0")),
+    )
+    rest, _ = part.reverse_payment(eur("100"), date(2026, 1, 9), "R-1")
+    assert (rest.state, rest.open, rest.customer_credit) == (
+        InvoiceState.CREDITED,
+        eur("0"),
+        eur("0"),
+    )
+    with pytest.raises(InvalidAmount):
+        rest.reverse_payment(eur("1"), date(2026, 1, 9), "R-1")
+
+
 def test_an_early_payment_discount_is_taken_within_its_period() -> None:
     invoice = issued(terms=SKONTO)  # 119.00, 2 % within 10 days: 2.38
     discounted, events = invoice.record_discount(eur("2.38"), date(2026, 1, 15), "R-1")
@@ -391,7 +411,7 @@ def test_bad_debt_written_off_in_full_ends_the_invoice() -> None:
     gone, _ = part.record_write_off(eur("100"), JAN5, "insolvent", WriteOffKind.BAD_DEBT)
     assert gone.state is InvoiceState.WRITTEN_OFF
     assert gone.open == zero("EUR")
-    assert INVOICE_LIFECYCLE.final_states == (InvoiceState.WRITTEN_OFF, InvoiceState.CREDITED)
+    assert INVOICE_LIFECYCLE.final_states == (InvoiceState.WRITTEN_OFF,)
     with pytest.raises(IllegalTransition):
         gone.record_payment(eur("1"), JAN5, "R-1")
 

@@ -38,9 +38,6 @@ EXIT_USAGE = 2
 EXIT_PLUGIN = 3
 """A plugin failed."""
 
-DEMO_WIDTH = 100
-"""The demo prints at one width everywhere, so its output is the same in every terminal."""
-
 
 # click's exit signals are o2c errors too: whoever runs the commands without click's standalone
 # mode catches every refusal, however it surfaced, with ``except O2CError``.
@@ -117,7 +114,7 @@ def demo(db: str | None) -> None:
     """
     from o2c.cli.demo import run_demo  # noqa: PLC0415  (loads the services only when asked)
 
-    console = Console(highlight=False, width=DEMO_WIDTH)
+    console = render.console()
     if db is None:
         run_demo(console)
         return
@@ -198,12 +195,12 @@ def books(value: str, as_of: str | None) -> None:
 
     Reads only: the database must exist and be at this o2c's schema revision.
     """
-    from o2c.cli.books import BOOKS_WIDTH, open_books, print_books  # noqa: PLC0415
+    from o2c.cli.books import open_books, print_books  # noqa: PLC0415
 
     # Today where the command runs: the books are read by a person, in their own time zone.
     day = datetime.now().astimezone().date() if as_of is None else _date(as_of, "--as-of")
     with open_books(value, upgrade=False) as opened:
-        print_books(Console(highlight=False, width=BOOKS_WIDTH), opened, day)
+        print_books(render.console(), opened, day)
 
 
 # --- o2c terms ------------------------------------------------------------------------------
@@ -436,8 +433,22 @@ def plugins(config_path: Path | None, entry_points: bool | None, as_json: bool) 
     help="How many days to run.",
 )
 @click.option("--seed", type=int, default=7, show_default=True, help="The random seed.")
+@click.option(
+    "--backtest",
+    "with_backtest",
+    is_flag=True,
+    help="Also judge the payment-date predictions made two thirds into the run.",
+)
+@click.option(
+    "--db",
+    metavar="PATH_OR_URL",
+    default=None,
+    help="Keep the books in this database (a new SQLite file is created) instead of in memory.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def simulate(customers: int, days: int, seed: int, as_json: bool) -> None:
+def simulate(  # noqa: PLR0917  (click passes each option)
+    customers: int, days: int, seed: int, with_backtest: bool, db: str | None, as_json: bool
+) -> None:
     """Run a synthetic business day by day through the real services.
 
     Customers who pay early, on time, late or never place orders that are shipped, invoiced,
@@ -446,13 +457,36 @@ def simulate(customers: int, days: int, seed: int, as_json: bool) -> None:
     """
     from o2c.cli.simulate import Simulation  # noqa: PLC0415  (loads the services only when asked)
 
-    console = Console(highlight=False)
-    simulation = Simulation(customers=customers, days=days, seed=seed)
-    outcome = simulation.run(console=None if as_json else console)
+    console = render.console()
+    if db is not None:
+        from o2c.cli.books import open_books  # noqa: PLC0415  (the sql extra, only when asked)
+
+        with open_books(db, upgrade=True) as books:
+            if not books.is_empty():
+                raise click.BadParameter(
+                    f"{books.store.where} already holds books; simulate into a new database",
+                    param_hint="'--db'",
+                )
+    simulation = Simulation(customers=customers, days=days, seed=seed, db=db)
+    # Progress goes to standard error, so it shows with --json too without spoiling the JSON.
+    outcome = simulation.run(console=render.console(stderr=True))
+    judged = simulation.backtest() if with_backtest else None
     if as_json:
-        click.echo(render.dumps(outcome.record()))
-    else:
-        outcome.print(console)
+        record = outcome.record()
+        if with_backtest:
+            record["prediction"] = render.backtest_record(judged)
+        click.echo(render.dumps(record))
+        return
+    outcome.print(console)
+    if with_backtest:
+        console.print(render.backtest_table(judged))
+
+
+# --- o2c report -----------------------------------------------------------------------------
+
+from o2c.cli.report import report  # noqa: E402  (the group lives in its own module)
+
+cli.add_command(report)
 
 
 # --- o2c janitor ----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 
 from o2c.cli import render
-from o2c.domain.ledger import ChartOfAccounts, TrialBalance
+from o2c.domain.ledger import ChartOfAccounts
 from o2c.domain.receivables import OpenItem
 from o2c.domain.reporting import AgingReport
 
@@ -27,10 +27,7 @@ if TYPE_CHECKING:
 
     from o2c.adapters.sql import SqlLedger, SqlStore
 
-__all__ = ["BOOKS_WIDTH", "Books", "database", "open_books", "print_books"]
-
-BOOKS_WIDTH = 80
-"""``o2c books`` prints at this width everywhere, so its output is the same in every terminal."""
+__all__ = ["Books", "database", "open_books", "print_books"]
 
 
 def database(value: str) -> URL:
@@ -96,8 +93,8 @@ def print_books(console: Console, books: Books, as_of: date) -> None:
     items = books.open_items()
     console.print(f"[bold]Books of {books.store.where} as of {as_of.isoformat()}[/bold]")
     console.print(_open_items(items))
-    console.print(_aging(books.aging(as_of)))
-    console.print(_trial_balance(books.ledger.trial_balance()))
+    console.print(render.aging_table(books.aging(as_of)))
+    console.print(render.trial_balance_table(books.ledger.trial_balance()))
 
 
 def _open_items(items: tuple[OpenItem, ...]) -> object:
@@ -108,54 +105,4 @@ def _open_items(items: tuple[OpenItem, ...]) -> object:
         )
     if not items:
         grid.add_row("(none)", "", "", "")
-    return grid
-
-
-def _aging(aging: AgingReport) -> object:
-    grid = render.table(
-        f"Aging as of {aging.as_of.isoformat()}",
-        "customer",
-        "cur",
-        *aging.labels,
-        "total",
-        right=tuple(range(2, len(aging.labels) + 3)),
-    )
-    for row in aging.rows:
-        grid.add_row(
-            row.customer_id or "",
-            row.currency,
-            *map(render.plain, row.amounts),
-            render.plain(row.total),
-        )
-    for total in aging.totals:
-        grid.add_section()
-        grid.add_row(
-            "total",
-            total.currency,
-            *map(render.plain, total.amounts),
-            render.plain(total.total),
-            style="bold",
-        )
-    return grid
-
-
-def _trial_balance(trial: TrialBalance) -> object:
-    grid = render.table("Trial balance", "account", "debit", "credit", "balance", right=(1, 2, 3))
-    for row in trial.rows:
-        grid.add_row(
-            f"{row.account} {row.name}",
-            render.amount_text(row.debit),
-            render.amount_text(row.credit),
-            render.amount_text(row.balance),
-        )
-    for currency in trial.currencies:
-        debit, credit = trial.totals(currency)
-        grid.add_section()
-        grid.add_row(
-            f"total {currency}",
-            render.amount_text(debit),
-            render.amount_text(credit),
-            "",
-            style="bold",
-        )
     return grid

@@ -274,11 +274,13 @@ def _orders(story: _Story) -> dict[str, OrderPlacement]:
     placed["SO-1004"] = orders.place_order(
         "SO-1004", "BRICKWORKS", [_desks(6)], idempotency_key=story.key()
     )
-    grid = render.table(None, "order", "customer", "credit decision", "status", "reasons")
+    grid = render.table(None, "order", "customer", "credit", "status", "reasons")
     for order_id, result in placed.items():
         customer_id = ORDER_CUSTOMERS[order_id]
         outcome = result.credit_outcome.value if result.credit_outcome else ""
-        grid.add_row(order_id, customer_id, outcome, result.status.value, ", ".join(result.reasons))
+        grid.add_row(
+            order_id, customer_id, outcome, _words(result.status.value), "\n".join(result.reasons)
+        )
     story.console.print(grid)
     story.say(
         "SO-1001 is Alpenrose's first order, so a person reviews the credit application: "
@@ -325,15 +327,14 @@ def _shipping(story: _Story) -> None:
     orders = story.services.orders
     story.step("The warehouse ships; the carrier quotes and the cheapest service is booked.")
     grid = render.table(
-        None,
+        "Shipments (prices in EUR)",
         "shipment",
-        "order",
         "parcels",
         "service",
         "tracking",
         "price",
         "order status",
-        right=(2, 5),
+        right=(1, 4),
     )
     desk, chair, lamps = Parcel(Decimal(28)), Parcel(Decimal(14)), Parcel(Decimal(21))
     parcels = {
@@ -346,12 +347,11 @@ def _shipping(story: _Story) -> None:
         shipped = orders.ship_order(order_id, boxes, idempotency_key=story.key())
         grid.add_row(
             shipped.shipment_id,
-            order_id,
             str(len(boxes)),
             shipped.service,
             shipped.tracking_number,
-            render.amount_text(shipped.price),
-            shipped.order_status.value,
+            render.plain(shipped.price),
+            _words(shipped.order_status.value),
         )
     story.console.print(grid)
     story.say(
@@ -519,11 +519,11 @@ def _dunning(story: _Story) -> None:
     grid = render.table(None, "run", "notices", "charges", "credit holds")
     for _ in range(4):
         summary = dunning.run_dunning(idempotency_key=story.key())
-        notices = ", ".join(n.split(":", 1)[1] for n in summary.notices) or "-"
+        notices = "\n".join(map(_notice_text, summary.notices)) or "-"
         grid.add_row(
             summary.on.isoformat(),
             notices,
-            ", ".join(summary.charges) or "-",
+            "\n".join(summary.charges) or "-",
             ", ".join(summary.held) or "-",
         )
         if story.today < date(2026, 12, 28):
@@ -532,7 +532,7 @@ def _dunning(story: _Story) -> None:
     period = Period(date(2026, 11, 1), story.today)
     statement = story.services.reports.statement("BRICKWORKS", period)
     account = render.table(
-        "Brickworks' statement of account",
+        "Brickworks' statement of account (EUR)",
         "date",
         "what",
         "reference",
@@ -547,9 +547,9 @@ def _dunning(story: _Story) -> None:
             line.on.isoformat(),
             line.kind.value.replace("_", " "),
             line.reference,
-            render.amount_text(line.debit) if line.debit.amount else "",
-            render.amount_text(line.credit) if line.credit.amount else "",
-            render.amount_text(entry.balance),
+            render.plain(line.debit) if line.debit.amount else "",
+            render.plain(line.credit) if line.credit.amount else "",
+            render.plain(entry.balance),
         )
     story.console.print(account)
     story.move_to(date(2026, 12, 29))
@@ -570,20 +570,7 @@ def _trial_balance(story: _Story) -> None:
     story.move_to(date(2026, 12, 31))
     story.step("Every money-moving event was posted as balanced journal entries.")
     trial = story.app.adapters.ledger.trial_balance()
-    grid = render.table(None, "account", "debit", "credit", "balance", right=(1, 2, 3))
-    for row in trial.rows:
-        grid.add_row(
-            f"{row.account} {row.name}",
-            render.amount_text(row.debit),
-            render.amount_text(row.credit),
-            render.amount_text(row.balance),
-        )
-    for currency in trial.currencies:
-        debit, credit = trial.totals(currency)
-        grid.add_section()
-        grid.add_row(
-            "total", render.amount_text(debit), render.amount_text(credit), "", style="bold"
-        )
+    grid = render.trial_balance_table(trial, title=None)
     story.console.print(grid)
     verdict = "balanced" if trial.is_balanced else "NOT balanced"
     story.say(f"The trial balance is [bold]{verdict}[/bold]: debits equal credits.")
@@ -593,27 +580,7 @@ def _aging(story: _Story) -> None:
     story.step("What is still owed, by how long it is past due.")
     reports = story.services.reports
     aging = reports.aging()
-    grid = render.table(
-        f"Aging as of {aging.as_of.isoformat()}",
-        "customer",
-        *aging.labels,
-        "total",
-        right=tuple(range(1, len(aging.labels) + 2)),
-    )
-    for row in aging.rows:
-        grid.add_row(
-            row.customer_id or "",
-            *(render.amount_text(a) for a in row.amounts),
-            render.amount_text(row.total),
-        )
-    for total_row in aging.totals:
-        grid.add_section()
-        grid.add_row(
-            "total",
-            *(render.amount_text(a) for a in total_row.amounts),
-            render.amount_text(total_row.total),
-            style="bold",
-        )
+    grid = render.aging_table(aging)
     story.console.print(grid)
     period = Period(date(2026, 11, 1), story.today)
     dso = reports.dso(period, "EUR")
@@ -634,11 +601,20 @@ def _aging(story: _Story) -> None:
 
 def _stored(story: _Story, books: Books) -> None:
     """What the database now holds, printed as ``o2c books`` prints it."""
-    from o2c.cli.books import BOOKS_WIDTH, print_books  # noqa: PLC0415
+    from o2c.cli.books import print_books  # noqa: PLC0415
 
     story.console.print()
     story.say(f"The books stay in {books.store.where}; `o2c books --db` prints them again:")
     story.console.print()
-    print_books(
-        Console(highlight=False, width=BOOKS_WIDTH, file=story.console.file), books, story.today
-    )
+    print_books(render.console(file=story.console.file), books, story.today)
+
+
+def _words(state: str) -> str:
+    """A state name as words, so a narrow column wraps it between them."""
+    return state.replace("_", " ")
+
+
+def _notice_text(notice_id: str) -> str:
+    """``notice:BRICKWORKS:EUR:2026-12-14:L1`` as ``BRICKWORKS L1``."""
+    parts = notice_id.split(":")
+    return f"{parts[1]} {parts[-1]}" if len(parts) > 2 else notice_id

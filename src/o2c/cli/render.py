@@ -11,14 +11,22 @@ import json
 from typing import Any
 
 from rich import box
+from rich.console import Console
 from rich.table import Table
 
+from o2c.domain.ledger import TrialBalance
 from o2c.domain.lifecycle import Lifecycle
 from o2c.domain.money import Money, decimals_of
+from o2c.domain.reporting import AgingReport, Backtest
 from o2c.domain.terms import PaymentSchedule
 
 __all__ = [
+    "WIDEST",
+    "aging_table",
     "amount_text",
+    "backtest_record",
+    "backtest_table",
+    "console",
     "dumps",
     "lifecycle_record",
     "lifecycle_table",
@@ -27,7 +35,24 @@ __all__ = [
     "schedule_record",
     "schedule_table",
     "table",
+    "trial_balance_table",
 ]
+
+
+WIDEST = 100
+"""Tables never grow wider than this, however wide the terminal: wider ones are harder to read."""
+
+
+def console(**options: Any) -> Console:
+    """A console as wide as the terminal, up to :data:`WIDEST` columns.
+
+    Without a terminal (output to a pipe or a file) rich assumes 80 columns unless ``COLUMNS``
+    says otherwise, so scripted output is the same on every machine.
+    """
+    wide = Console(highlight=False, **options)
+    if wide.width <= WIDEST:
+        return wide
+    return Console(highlight=False, width=WIDEST, **options)
 
 
 def plain(value: Money) -> str:
@@ -52,11 +77,104 @@ def dumps(record: Any) -> str:
     return json.dumps(record, indent=2, ensure_ascii=False)
 
 
-def table(title: str | None, *columns: str, right: tuple[int, ...] = ()) -> Table:
-    """A plain table with the house style; columns listed in ``right`` are right-aligned."""
+def table(
+    title: str | None, *columns: str, right: tuple[int, ...] = (), whole: tuple[int, ...] = ()
+) -> Table:
+    """A plain table with the house style; columns listed in ``right`` are right-aligned.
+
+    The first column (an id), the right-aligned ones (amounts, counts) and those in ``whole``
+    never wrap: in a narrow terminal the text columns wrap at word boundaries instead, so an id
+    or an amount is never cut in two.
+    """
     grid = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     for index, column in enumerate(columns):
-        grid.add_column(column, justify="right" if index in right else "left")
+        aligned_right = index in right
+        grid.add_column(
+            column,
+            justify="right" if aligned_right else "left",
+            no_wrap=index == 0 or aligned_right or index in whole,
+            overflow="fold",
+        )
+    return grid
+
+
+# --- books ----------------------------------------------------------------------------------
+
+
+def trial_balance_table(trial: TrialBalance, title: str | None = "Trial balance") -> Table:
+    """Debits, credits and balance per account, with totals per currency."""
+    grid = table(title, "account", "debit", "credit", "balance", right=(1, 2, 3))
+    for row in trial.rows:
+        grid.add_row(
+            f"{row.account} {row.name}",
+            amount_text(row.debit),
+            amount_text(row.credit),
+            amount_text(row.balance),
+        )
+    for currency in trial.currencies:
+        debit, credit = trial.totals(currency)
+        grid.add_section()
+        grid.add_row(f"total {currency}", amount_text(debit), amount_text(credit), "", style="bold")
+    return grid
+
+
+def aging_table(aging: AgingReport) -> Table:
+    """Open amounts per customer and aging bucket.
+
+    The currency has its own column and the amounts are plain, so the buckets fit an 80-column
+    terminal.
+    """
+    grid = table(
+        f"Aging as of {aging.as_of.isoformat()}",
+        "customer",
+        "cur",
+        *aging.labels,
+        "total",
+        right=tuple(range(2, len(aging.labels) + 3)),
+    )
+    for row in aging.rows:
+        grid.add_row(
+            row.customer_id or "",
+            row.currency,
+            *map(plain, row.amounts),
+            plain(row.total),
+        )
+    for total in aging.totals:
+        grid.add_section()
+        grid.add_row(
+            "total",
+            total.currency,
+            *map(plain, total.amounts),
+            plain(total.total),
+            style="bold",
+        )
+    return grid
+
+
+def backtest_record(judged: Backtest | None) -> dict[str, Any] | None:
+    """A prediction backtest as a JSON-ready record (``None`` when nothing could be judged)."""
+    if judged is None:
+        return None
+    return {
+        "cutoff": judged.cutoff.isoformat(),
+        "items": judged.items,
+        "model_mean_absolute_error_days": f"{judged.model_error_days:f}",
+        "naive_mean_absolute_error_days": f"{judged.naive_error_days:f}",
+        "interval_coverage_percent": f"{judged.coverage_percent:f}",
+    }
+
+
+def backtest_table(judged: Backtest | None) -> Table:
+    """A prediction backtest for people."""
+    grid = table("Payment-date predictions", "measure", "value", right=(1,))
+    if judged is None:
+        grid.add_row("items judged", "0 (none open at the cutoff and paid since)")
+        return grid
+    grid.add_row("predicted as of", judged.cutoff.isoformat())
+    grid.add_row("items judged", str(judged.items))
+    grid.add_row("mean error, model", f"{judged.model_error_days:f} days")
+    grid.add_row("mean error, due date", f"{judged.naive_error_days:f} days")
+    grid.add_row("inside the 10-90 % interval", f"{judged.coverage_percent:f} %")
     return grid
 
 

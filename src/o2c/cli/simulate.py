@@ -32,7 +32,7 @@ from o2c.domain.customers import Address, Customer
 from o2c.domain.money import Money, Rounding, money, percent_of, total, unit_price, zero
 from o2c.domain.orders import OrderLine, OrderStatus
 from o2c.domain.receipts import Payer, Receipt
-from o2c.domain.reporting import AgingReport, Period
+from o2c.domain.reporting import AgingReport, Backtest, Period
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms
 from o2c.ports.carriers import Parcel
@@ -63,9 +63,13 @@ _CATALOGUE = (
 _LIMITS = ("5000", "10000", "20000", "50000")
 
 
-def _config() -> dict[str, object]:
+def _config(db: str | None = None) -> dict[str, object]:
+    stored: dict[str, object] = (
+        {"persistence": {"use": "sql", "options": {"url": db}}, "ledger": "sql"} if db else {}
+    )
     return {
         "adapters": {
+            **stored,
             "clock": {
                 "use": "fixed",
                 "options": {"at": datetime.combine(START, time(8, 0), tzinfo=UTC)},
@@ -208,14 +212,17 @@ class SimulationOutcome:
 
 
 class Simulation:
-    """A synthetic business over ``days`` days with ``customers`` customers, driven by ``seed``."""
+    """A synthetic business over ``days`` days with ``customers`` customers, driven by ``seed``.
 
-    def __init__(self, *, customers: int, days: int, seed: int) -> None:
+    With ``db`` (a database URL or a SQLite path) the books are kept there instead of in memory.
+    """
+
+    def __init__(self, *, customers: int, days: int, seed: int, db: str | None = None) -> None:
         self.customers = customers
         self.days = days
         self.seed = seed
         self._rng = random.Random(seed)
-        self._app = o2c.bootstrap(_config())
+        self._app = o2c.bootstrap(_config(db))
         self._services: Services = self._app.services
         self._keys = 0
         self._counts: Counter[str] = Counter()
@@ -259,6 +266,16 @@ class Simulation:
                     self._day(day)
                     progress.advance(task)
         return self._outcome()
+
+    @property
+    def services(self) -> Services:
+        """The application services the business runs through (its books, after :meth:`run`)."""
+        return self._services
+
+    def backtest(self) -> Backtest | None:
+        """Judge the payment predictions made two thirds into the run (call after :meth:`run`)."""
+        cutoff = START + timedelta(days=self.days * 2 // 3)
+        return self._services.reports.backtest(cutoff)
 
     def _calendar(self) -> Iterator[date]:
         clock = self._app.adapters.clock

@@ -271,7 +271,7 @@ class ReceiptReversed(DomainEvent):
     on: date
     reversed_allocations: tuple[Allocation, ...]
     amount: Money
-    """The whole receipt: the money that left again."""
+    """The money that left again: the whole receipt, less what was refunded from it before."""
     customer_id: str | None = None
     """The payer's customer id as given on the receipt."""
     method: PaymentMethod = PaymentMethod.TRANSFER
@@ -771,17 +771,21 @@ def reverse_receipt(
     items: Iterable[OpenItem],
     *,
     on: date,
+    refunds_stand: bool = False,
 ) -> Reversal:
     """Undo a bounced or recalled receipt: reopen exactly what its allocations settled.
 
     ``allocations`` may hold other receipts' allocations too; this receipt's must add up to what it
     applied. Each item is reopened by applied plus discount plus write-off, so a discount or a
-    write-off the payment earned goes away with it. A receipt with refunded cash cannot bounce.
+    write-off the payment earned goes away with it. A receipt with refunded cash cannot bounce
+    (the bank would take back money already paid back), unless ``refunds_stand``: the money
+    leaves through the same channel that refunded it (a card refund taking back a card receipt),
+    so what was refunded stays refunded and only what the receipt still holds leaves.
     """
     state = RECEIPT_LIFECYCLE.next_state(
         receipt.state, ReceiptTrigger.REVERSE, entity_id=receipt.receipt_id
     )
-    if receipt.refunded.amount > 0:
+    if receipt.refunded.amount > 0 and not refunds_stand:
         raise InvalidInput(
             field="receipt",
             value=receipt.receipt_id,
@@ -806,8 +810,9 @@ def reverse_receipt(
             )
         reopened[allocation.item_id] = item.reopen(allocation.settled)
     new_receipt = attrs.evolve(receipt, state=state)
+    held = receipt.amount - receipt.refunded
     event = ReceiptReversed(
-        receipt.receipt_id, on, own, receipt.amount, receipt.payer.customer_id, receipt.method
+        receipt.receipt_id, on, own, held, receipt.payer.customer_id, receipt.method
     )
     return Reversal(
         new_receipt, tuple(reopened.get(item.item_id, item) for item in given), (event,)

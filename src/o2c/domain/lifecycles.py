@@ -38,7 +38,11 @@ LIFECYCLES: Mapping[str, Lifecycle[Any, Any]] = MappingProxyType(
 
 
 def markdown_page() -> str:
-    """The lifecycles documentation page: per lifecycle a Mermaid diagram and its table."""
+    """The lifecycles documentation page: per lifecycle its diagram and its table.
+
+    The diagram is a ``lifecycle-diagram`` directive, which the documentation build draws from
+    the same table (``docs/_ext/lifecycle_diagrams.py``).
+    """
     parts = [
         "# Lifecycles",
         "",
@@ -58,8 +62,7 @@ def markdown_page() -> str:
             "",
             f"Starts in `{_label(lifecycle.initial)}`; final states: {finals}.",
             "",
-            "```mermaid",
-            lifecycle.mermaid(),
+            f"```{{lifecycle-diagram}} {name}",
             "```",
             "",
             lifecycle.markdown(),

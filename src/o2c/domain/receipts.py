@@ -161,6 +161,18 @@ class Receipt:
             )
 
     @property
+    def through_gateway(self) -> bool:
+        """Whether the money came through a payment gateway (card or wallet, or a card payment).
+
+        Such money leaves only through the gateway (a refund or a chargeback), never as a bank
+        bounce or a bank refund: the gateway clearing account must keep matching what it holds.
+        """
+        return self.payment_id is not None or self.method in (
+            PaymentMethod.CARD,
+            PaymentMethod.WALLET,
+        )
+
+    @property
     def currency(self) -> str:
         """The receipt's currency code."""
         return str(self.amount.currency.code)

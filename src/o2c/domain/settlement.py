@@ -94,17 +94,20 @@ def reverse_settlements(
     receivables: Sequence[Receivable],
     *,
     on: date,
+    refunds_stand: bool = False,
 ) -> ReversedSettlements:
     """Undo a bounced or recalled receipt on the receivables its allocations settled.
 
     :func:`~o2c.domain.cash.reverse_receipt` checks the receipt and reopens the open items; each
     invoice also takes back the payment, the discount and the small difference of every one of
-    the receipt's allocations
+    the receipt's allocations (``refunds_stand`` as for ``reverse_receipt``)
     (:meth:`~o2c.domain.invoicing.invoice.Invoice.reverse_payment`), so the invoice's history
     agrees with its open item.
     """
     own = tuple(a for a in allocations if a.receipt_id == receipt.receipt_id)
-    reversal = reverse_receipt(receipt, own, [open_item_of(r) for r in receivables], on=on)
+    reversal = reverse_receipt(
+        receipt, own, [open_item_of(r) for r in receivables], on=on, refunds_stand=refunds_stand
+    )
     events: list[DomainEvent] = list(reversal.events)
     reopened: list[Receivable] = []
     for receivable, item in zip(receivables, reversal.items, strict=True):

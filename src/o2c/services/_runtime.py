@@ -50,6 +50,8 @@ class Work:
     now: datetime
     events: list[DomainEvent] = attrs.field(factory=list)
     notifications: list[Notification] = attrs.field(factory=list)
+    idempotency_key: str = ""
+    """The command's own idempotency key: calls to other systems derive theirs from it."""
 
     def record(self, events: Iterable[DomainEvent]) -> None:
         """Collect domain events to post and publish after commit."""
@@ -101,7 +103,7 @@ class Runtime:
                 result: R = codec.from_data(envelope["result"], result_type)
                 self._send(notifications)
                 return result
-            work = Work(uow, clock.today(), clock.now())
+            work = Work(uow, clock.today(), clock.now(), idempotency_key=idempotency_key)
             result = body(work)
             entries = self._entries(work.events)
             for entry in entries:

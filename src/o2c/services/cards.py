@@ -12,22 +12,37 @@ The flow of a card payment:
    cash application and the invoices agree the moment the money is taken; anything the invoices
    do not need stays on the receipt as unapplied cash.
 3. **Void** an uncaptured authorisation, or **refund** captured money: a refund first gives back
-   the unapplied cash of the payment's receipts; beyond that, the receipts are reversed (the
-   invoices reopen), as the money no longer pays them.
+   the unapplied cash of the payment's receipts; beyond that, the receipts are reversed, as the
+   money no longer pays them: their invoices reopen, or, where a credit note handed the customer
+   credit (a return, a fully credited invoice), that credit is what is paid back. What the
+   business keeps of a reversed receipt is recorded again as a card receipt.
 4. **Webhooks** report what happened asynchronously: a pending authorisation settling, a
    chargeback. Each notice is handled once by its gateway event id; a chargeback reverses the
    card receipts so the invoices are open again.
 
-Every gateway call carries an idempotency key derived from the payment and the operation's
-position in its history, so a command retried after a failure repeats the same gateway request.
+What can be refused is refused before the gateway is called: the currency (an authorisation
+in the order's currency, captures and refunds in the payment's), the amounts (no capture beyond
+the authorisation, no refund beyond what is held), the payment's state, and whether the books can
+take the refund. So a refused request never moves money, and a request the gateway approves is
+always recorded in the same unit of work.
+
+Every gateway call carries an idempotency key derived from the intent, never from counts of
+recorded operations: ``{payment}:{operation}:{command key}``, where the command key is the
+idempotency key the caller gave the command. A command retried after a failure sends the same
+gateway key, so the money moves at most once; a new command (a new key) is a new request, so a
+declined card, an over-capture or an over-refund never uses up the key of the next valid request.
+Every call goes through one method, :meth:`CardService._call_gateway`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
+from functools import partial
+from typing import TypeVar
 
 from o2c.domain.cash import ReceiptRecorded, apply_to_item, refund_receipt
+from o2c.domain.errors import CurrencyMismatch
 from o2c.domain.events import DomainEvent
 from o2c.domain.invoicing import Invoice
 from o2c.domain.money import Money, zero
@@ -40,7 +55,7 @@ from o2c.domain.payments import (
     capturable,
     refundable,
 )
-from o2c.domain.receipts import Payer, PaymentMethod, Receipt
+from o2c.domain.receipts import Payer, PaymentMethod, Receipt, ReceiptState
 from o2c.ports.gateways import (
     GatewayNotice,
     GatewayResponse,
@@ -60,6 +75,8 @@ from o2c.services.errors import (
 from o2c.services.results import PaymentResult, WebhookResult
 
 __all__ = ["CardService"]
+
+T = TypeVar("T")
 
 
 def _result(payment: Payment, receipt_id: str | None = None) -> PaymentResult:
@@ -98,12 +115,21 @@ class CardService:
         *,
         idempotency_key: str,
     ) -> PaymentResult:
-        """Reserve the order's (estimated gross) amount, or ``amount``, on the customer's card."""
+        """Reserve the order's (estimated gross) amount, or ``amount``, on the customer's card.
+
+        ``amount`` must be in the order's currency (``CurrencyMismatch`` otherwise, before the
+        gateway is asked).
+        """
 
         def body(work: Work) -> PaymentResult:
             uow = work.uow
             order = _common.order(uow, order_id)
             wanted = amount if amount is not None else order.gross_total
+            if wanted.currency != order.gross_total.currency:
+                raise CurrencyMismatch(
+                    expected=str(order.gross_total.currency.code),
+                    actual=str(wanted.currency.code),
+                )
             payment_id = f"{order_id}-PAY{len(uow.payments.of_order(order_id)) + 1}"
             payment, events = Payment.create(
                 payment_id,
@@ -114,12 +140,17 @@ class CardService:
                 multiple_captures=self._gateway.capabilities.multiple_captures,
             )
             work.record(events)
-            key = f"{payment_id}:authorise"
-            response = self._gateway.authorise(
-                payment_id=payment_id,
-                amount=wanted,
-                payment_token=payment_token,
-                idempotency_key=key,
+            key = _gateway_key(payment_id, "authorise", work)
+            response = self._call_gateway(
+                work,
+                "authorise",
+                key,
+                lambda: self._gateway.authorise(
+                    payment_id=payment_id,
+                    amount=wanted,
+                    payment_token=payment_token,
+                    idempotency_key=key,
+                ),
             )
             if response.status is ResponseStatus.DECLINED:
                 raise GatewayDeclined(
@@ -156,7 +187,10 @@ class CardService:
             payment = _common.payment(work.uow, payment_id)
             if payment.status is not PaymentStatus.PENDING:
                 return _result(payment)
-            response = self._gateway.fetch_status(f"{payment_id}:authorise")
+            key = _authorise_key(payment)
+            response = self._call_gateway(
+                work, "fetch_status", key, lambda: self._gateway.fetch_status(key)
+            )
             if response.status is ResponseStatus.UNKNOWN:
                 raise GatewayOutcomePending(payment_id, "authorisation")
             outcome = GatewayOutcome(
@@ -187,12 +221,17 @@ class CardService:
 
         ``amount`` defaults to what the order's open invoices need, at most what is left to
         capture. The captured money becomes a card receipt applied oldest invoice first.
+        Everything is booked first and the gateway asked last, so an over-capture, another
+        currency or a payment that cannot be captured is refused before money moves.
         """
 
         def body(work: Work) -> PaymentResult:
             uow = work.uow
             payment = _common.payment(uow, payment_id)
             invoices = _open_invoices(work, payment.reference)
+            for inv in invoices:
+                if inv.currency != payment.currency:
+                    raise CurrencyMismatch(expected=payment.currency, actual=inv.currency)
             left = capturable(payment)
             if amount is not None:
                 wanted = amount
@@ -204,12 +243,8 @@ class CardService:
             if wanted.amount <= 0:
                 raise NothingToApply(payment_id, "nothing is left to capture for open invoices")
             number = _count(payment, OperationKind.CAPTURE) + 1
-            key = f"{payment_id}:capture:{number}"
+            key = _gateway_key(payment_id, "capture", work)
             reference = payment.gateway_reference or ""
-            response = self._gateway.capture(
-                gateway_reference=reference, amount=wanted, idempotency_key=key
-            )
-            self._check(response, payment_id, "capture")
             payment, events = payment.capture(
                 wanted, at=work.now, idempotency_key=key, gateway_reference=reference
             )
@@ -226,6 +261,15 @@ class CardService:
                 payment_id=payment_id,
             )
             _apply_card_money(work, payment, receipt)
+            response = self._call_gateway(
+                work,
+                "capture",
+                key,
+                lambda: self._gateway.capture(
+                    gateway_reference=reference, amount=wanted, idempotency_key=key
+                ),
+            )
+            self._check(response, payment_id, "capture")
             return _result(payment, receipt.receipt_id)
 
         request = (payment_id, amount)
@@ -238,14 +282,18 @@ class CardService:
 
         def body(work: Work) -> PaymentResult:
             payment = _common.payment(work.uow, payment_id)
-            key = f"{payment_id}:void"
-            response = self._gateway.void(
-                gateway_reference=payment.gateway_reference or "", idempotency_key=key
-            )
-            self._check(response, payment_id, "void")
+            key = _gateway_key(payment_id, "void", work)
+            reference = payment.gateway_reference or ""
             payment, events = payment.void(at=work.now, idempotency_key=key)
             work.record(events)
             work.uow.payments.save(payment.payment_id, payment)
+            response = self._call_gateway(
+                work,
+                "void",
+                key,
+                lambda: self._gateway.void(gateway_reference=reference, idempotency_key=key),
+            )
+            self._check(response, payment_id, "void")
             return _result(payment)
 
         return self._runtime.execute("void_card", idempotency_key, payment_id, PaymentResult, body)
@@ -256,8 +304,11 @@ class CardService:
         """Give back (part of) the captured money; everything refundable by default.
 
         The refund comes out of the card receipts' unapplied cash first; what it takes beyond
-        that no longer pays the invoices, so those receipts are reversed (their invoices reopen)
-        and only their remaining unapplied cash is left (see the module doc).
+        that no longer pays the invoices, so those receipts are reversed (their invoices reopen,
+        or the customer credit of a credit note is paid back) and what the business keeps is
+        recorded again (see the module doc). All of it is booked before the gateway is asked: an
+        over-refund (``OverRefund``), another currency or a payment holding nothing is refused
+        before money moves.
         """
 
         def body(work: Work) -> PaymentResult:
@@ -266,19 +317,23 @@ class CardService:
             wanted = amount if amount is not None else refundable(payment)
             if wanted.amount <= 0:
                 raise NothingToApply(payment_id, "nothing captured is left to refund")
-            number = _count(payment, OperationKind.REFUND) + 1
-            key = f"{payment_id}:refund:{number}"
+            key = _gateway_key(payment_id, "refund", work)
             reference = payment.gateway_reference or ""
-            response = self._gateway.refund(
-                gateway_reference=reference, amount=wanted, idempotency_key=key
-            )
-            self._check(response, payment_id, "refund")
             payment, events = payment.refund(
                 wanted, at=work.now, idempotency_key=key, gateway_reference=reference
             )
             work.record(events)
             uow.payments.save(payment.payment_id, payment)
             self._take_back(work, payment, wanted)
+            response = self._call_gateway(
+                work,
+                "refund",
+                key,
+                lambda: self._gateway.refund(
+                    gateway_reference=reference, amount=wanted, idempotency_key=key
+                ),
+            )
+            self._check(response, payment_id, "refund")
             return _result(payment)
 
         request = (payment_id, amount)
@@ -292,7 +347,9 @@ class CardService:
         Each notice is remembered by its gateway event id (its idempotency key), so the same
         notice delivered again, alone or in another delivery, changes nothing.
         """
-        notices = self._gateway.parse_webhook(payload, headers)
+        notices = self._call_gateway(
+            None, "parse_webhook", None, lambda: self._gateway.parse_webhook(payload, headers)
+        )
         handled: list[str] = []
         duplicates: list[str] = []
         for notice in notices:
@@ -353,10 +410,25 @@ class CardService:
         if known is not None:
             return known
         for payment in uow.payments.awaiting_gateway_reference():
-            answer = self._gateway.fetch_status(f"{payment.payment_id}:authorise")
+            key = _authorise_key(payment)
+            answer = self._call_gateway(
+                work, "fetch_status", key, partial(self._gateway.fetch_status, key)
+            )
             if answer.gateway_reference == gateway_reference:
                 return payment
         raise UnknownPayment(gateway_reference)
+
+    def _call_gateway(
+        self, work: Work | None, operation: str, key: str | None, call: Callable[[], T]
+    ) -> T:
+        """The one door to the gateway: every call this service makes passes here.
+
+        ``operation`` names the call, ``key`` is the gateway idempotency key it carries (``None``
+        for reading a webhook, which runs outside a command and moves nothing), and ``work`` the
+        command it belongs to. Keeping every call behind one method is what lets a record of
+        intents and outcomes wrap all of them in one place.
+        """
+        return call()
 
     @staticmethod
     def _check(response: GatewayResponse, payment_id: str, operation: str) -> None:
@@ -366,17 +438,21 @@ class CardService:
             raise GatewayOutcomePending(payment_id, operation)
 
     def _take_back(self, work: Work, payment: Payment, amount: Money) -> None:
-        """Money left the business for a card payment: unapplied cash first, then reversals.
+        """Money left the business for a card payment: book all of it, or refuse.
 
-        A card receipt that paid invoices is reversed (the invoices reopen, the ledger mirrors
-        it); the part of it the business keeps is recorded again as a new card receipt and
-        applied to what is open, so a partial refund after a return (whose credit note left the
-        customer credit) ends with the invoice settled and the ledger agreeing.
+        First the unapplied cash of the payment's receipts is paid back. Beyond it, a receipt
+        that paid invoices is reversed (refunds made from it before stand): its invoices reopen
+        and the ledger mirrors it, or, where a credit note had handed the customer credit (a
+        return, a fully credited invoice), that credit covers the reversal instead. The part of
+        the receipt the business keeps is recorded again as a new card receipt and applied to
+        what is open. So a partial refund after a return ends with the invoice settled, and the
+        gateway clearing account always equals what the gateway holds.
         """
         uow = work.uow
-        receipts = list(uow.receipts.of_payment(payment.payment_id))
+        receipt_ids = [r.receipt_id for r in uow.receipts.of_payment(payment.payment_id)]
         remaining = amount
-        for receipt in receipts:
+        for receipt_id in receipt_ids:
+            receipt = uow.receipts.get(receipt_id)
             spare = receipt.unapplied
             if remaining.amount <= 0 or spare.amount <= 0:
                 continue
@@ -385,17 +461,18 @@ class CardService:
             work.record(events)
             uow.receipts.save(refunded.receipt_id, refunded)
             remaining = remaining - part
-        for receipt in receipts:
+        for receipt_id in receipt_ids:
             if remaining.amount <= 0:
                 break
-            current = uow.receipts.get(receipt.receipt_id)
-            if current.applied.amount <= 0 or current.refunded.amount > 0:
+            current = uow.receipts.get(receipt_id)
+            if current.state is ReceiptState.REVERSED or current.applied.amount <= 0:
                 continue
+            held = current.amount - current.refunded
             allocations = uow.allocations.find(current.receipt_id) or ()
-            reverse_allocations(work, current, allocations)
-            taken = min(remaining, current.applied)
+            reverse_allocations(work, current, allocations, refunds_stand=True)
+            taken = min(remaining, held)
             remaining = remaining - taken
-            kept = current.applied - taken
+            kept = held - taken
             if kept.amount > 0:
                 replacement = Receipt(
                     f"{current.receipt_id}-K",
@@ -408,6 +485,28 @@ class CardService:
                     payment_id=payment.payment_id,
                 )
                 _apply_card_money(work, payment, replacement)
+        if remaining.amount > 0:
+            raise NothingToApply(
+                payment.payment_id,
+                f"its card receipts hold {amount - remaining} of the {amount} to give back; "
+                "the rest cannot be booked",
+            )
+
+
+def _gateway_key(payment_id: str, operation: str, work: Work) -> str:
+    """The gateway idempotency key of one intent: the payment, the operation, the command key.
+
+    A retry of the command sends the same key; another command is another request.
+    """
+    return f"{payment_id}:{operation}:{work.idempotency_key}"
+
+
+def _authorise_key(payment: Payment) -> str:
+    """The key the payment's authorisation was sent with (recorded on its history)."""
+    for op in payment.operations:
+        if op.kind in (OperationKind.AUTHORISE, OperationKind.MARK_PENDING):
+            return op.idempotency_key
+    return f"{payment.payment_id}:authorise"
 
 
 def _open_invoices(work: Work, order_id: str) -> list[Invoice]:

@@ -27,7 +27,7 @@ from o2c.domain.receipts import Receipt
 from o2c.domain.settlement import open_item_of, reverse_settlements, settle
 from o2c.services import _common
 from o2c.services._runtime import Runtime, Work
-from o2c.services.errors import NothingToApply, UnknownReceipt
+from o2c.services.errors import GatewayReceipt, NothingToApply, UnknownReceipt
 from o2c.services.results import AllocationSummary, ReceiptUpdate, StatementImport
 
 __all__ = ["CashService", "record_allocations", "reverse_allocations"]
@@ -56,11 +56,16 @@ def record_allocations(work: Work, receipt: Receipt, allocations: Iterable[Alloc
 
 
 def reverse_allocations(
-    work: Work, receipt: Receipt, allocations: tuple[Allocation, ...]
+    work: Work,
+    receipt: Receipt,
+    allocations: tuple[Allocation, ...],
+    *,
+    refunds_stand: bool = False,
 ) -> Receipt:
     """Undo a receipt: reopen exactly what its allocations settled, on invoices and charges.
 
-    Returns the reversed receipt, saved.
+    Returns the reversed receipt, saved. ``refunds_stand`` as for
+    :func:`~o2c.domain.cash.reverse_receipt`.
     """
     uow = work.uow
     item_ids = dict.fromkeys(a.item_id for a in allocations)
@@ -69,6 +74,7 @@ def reverse_allocations(
         allocations,
         [_common.receivable(uow, item_id) for item_id in item_ids],
         on=work.today,
+        refunds_stand=refunds_stand,
     )
     work.record(reversal.events)
     for reopened in reversal.receivables:
@@ -194,11 +200,14 @@ class CashService:
         """A receipt bounced: reopen exactly the invoices and charges it paid.
 
         The money it paid comes off each invoice again (``reverse_payment``); dunning charges
-        reopen by what the receipt settled of them.
+        reopen by what the receipt settled of them. A card or wallet receipt cannot bounce
+        (:class:`GatewayReceipt`): the gateway still holds its money.
         """
 
         def body(work: Work) -> ReceiptUpdate:
             receipt = self._receipt(work, receipt_id)
+            if receipt.through_gateway:
+                raise GatewayReceipt(receipt_id, "bank reversal", receipt.payment_id)
             allocations = work.uow.allocations.find(receipt_id) or ()
             return _update(reverse_allocations(work, receipt, allocations))
 
@@ -210,10 +219,15 @@ class CashService:
     def refund_unapplied(
         self, receipt_id: str, amount: Money | None = None, *, idempotency_key: str
     ) -> ReceiptUpdate:
-        """Pay back unapplied cash of a receipt (an overpayment); all of it by default."""
+        """Pay back unapplied cash of a receipt (an overpayment); all of it by default.
+
+        Card and wallet receipts are refunded through the gateway instead (:class:`GatewayReceipt`).
+        """
 
         def body(work: Work) -> ReceiptUpdate:
             receipt = self._receipt(work, receipt_id)
+            if receipt.through_gateway:
+                raise GatewayReceipt(receipt_id, "bank refund", receipt.payment_id)
             wanted = amount if amount is not None else receipt.unapplied
             if wanted.amount <= 0:
                 raise NothingToApply(receipt_id, "no unapplied cash is left to refund")

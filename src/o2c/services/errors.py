@@ -20,6 +20,7 @@ __all__ = [
     "CustomerExists",
     "GatewayDeclined",
     "GatewayOutcomePending",
+    "GatewayReceipt",
     "IdempotencyKeyReused",
     "InsufficientStock",
     "MissingAddress",
@@ -222,6 +223,31 @@ class GatewayOutcomePending(ApplicationError):
         return (
             f"the outcome of the {self.operation} of payment {self.payment_id} is not known yet; "
             "retry the command with the same idempotency key"
+        )
+
+
+@attrs.frozen
+class GatewayReceipt(ApplicationError):
+    """Card or wallet money the gateway holds cannot leave as a bank bounce or a bank refund.
+
+    The gateway still holds that money: it leaves only through the gateway (a card refund, or a
+    chargeback the gateway reports), so that the gateway clearing account keeps matching it.
+    """
+
+    receipt_id: str
+    operation: str
+    payment_id: str | None = None
+
+    def describe(self) -> str:
+        paid_by = f" of payment {self.payment_id}" if self.payment_id else ""
+        how = (
+            f"refund payment {self.payment_id} through the card service"
+            if self.payment_id
+            else "refund it through the gateway"
+        )
+        return (
+            f"receipt {self.receipt_id} is card money{paid_by} that the gateway holds; "
+            f"it cannot take a {self.operation}: {how}, or let the gateway report a chargeback"
         )
 
 

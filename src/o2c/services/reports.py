@@ -9,25 +9,39 @@ were decided.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from o2c.domain.money import Money, total
+from o2c.domain.ledger import TrialBalance
+from o2c.domain.money import Money, Rounding, total
 from o2c.domain.receipts import ReceiptState
 from o2c.domain.receivables import OpenItem
 from o2c.domain.reporting import (
     AgingReport,
+    Backtest,
+    BadDebtForecast,
     CashForecast,
     CreditSale,
     ForecastGrouping,
+    PaidRecord,
+    PaymentPrediction,
     Period,
+    PredictedCashWeek,
+    PredictionModel,
     Statement,
     StatementKind,
     StatementLine,
+    average_days_delinquent,
+    backtest,
+    bad_debt_forecast,
     cash_forecast,
     collection_effectiveness_index,
+    count_back_dso,
     credit_sales_in,
     dso,
+    likely_late,
+    predict_payments,
+    predicted_cash_by_week,
     statement_of_account,
 )
 from o2c.ports.persistence import UnitOfWork
@@ -101,13 +115,57 @@ def _all_items(uow: UnitOfWork) -> list[OpenItem]:
     return found
 
 
+def _sales(history: list[StatementLine]) -> list[CreditSale]:
+    return [
+        CreditSale(line.on, line.debit)
+        for line in history
+        if line.kind in (StatementKind.INVOICE, StatementKind.CHARGE)
+    ]
+
+
+def _not_yet_due(uow: UnitOfWork, currency: str, on: date) -> Money:
+    """What the open items in ``currency`` owe that falls due after ``on``."""
+    return total(
+        (
+            part.open
+            for item in uow.open_items.open()
+            if item.currency == currency
+            for part in item.instalments
+            if part.due_date >= on
+        ),
+        currency,
+    )
+
+
+def _paid_history(uow: UnitOfWork) -> list[PaidRecord]:
+    """Every item paid in full, with the value date of the receipt that finished paying it.
+
+    Items closed without a payment (written off or credited in full) teach nothing about when
+    a customer pays and are left out.
+    """
+    last_paid: dict[str, date] = {}
+    for receipt in uow.receipts.values():
+        if receipt.state is ReceiptState.REVERSED:
+            continue
+        for allocation in uow.allocations.find(receipt.receipt_id) or ():
+            if allocation.applied.amount > 0:
+                seen = last_paid.get(allocation.item_id)
+                if seen is None or receipt.value_date > seen:
+                    last_paid[allocation.item_id] = receipt.value_date
+    return [
+        PaidRecord(item.item_id, item.customer_id, item.original, item.due_date, paid_on)
+        for item in _all_items(uow)
+        if item.is_settled and (paid_on := last_paid.get(item.item_id)) is not None
+    ]
+
+
 def _balance(lines: list[StatementLine], upto: date, currency: str) -> Money:
     amount = sum((line.net for line in lines if line.on <= upto), Decimal(0))
     return Money(amount, currency)
 
 
 class ReportService:
-    """Aging, DSO, CEI, statements of account and cash forecasts."""
+    """Aging, DSO, CEI, ADD, statements of account, forecasts and payment predictions."""
 
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
@@ -133,11 +191,7 @@ class ReportService:
         """Invoices and charges raised in the period."""
 
         def read(uow: UnitOfWork) -> Money:
-            sales = [
-                CreditSale(line.on, line.debit)
-                for line in _history(uow, currency)
-                if line.kind in (StatementKind.INVOICE, StatementKind.CHARGE)
-            ]
+            sales = _sales(_history(uow, currency))
             return credit_sales_in(period, sales, currency)
 
         return self._runtime.query(read)
@@ -147,11 +201,7 @@ class ReportService:
 
         def read(uow: UnitOfWork) -> Decimal | None:
             history = _history(uow, currency)
-            sales = [
-                CreditSale(line.on, line.debit)
-                for line in history
-                if line.kind in (StatementKind.INVOICE, StatementKind.CHARGE)
-            ]
+            sales = _sales(history)
             ending = _balance(history, period.end, currency)
             return dso(ending, credit_sales_in(period, sales, currency), period.days)
 
@@ -166,23 +216,10 @@ class ReportService:
 
         def read(uow: UnitOfWork) -> Decimal | None:
             history = _history(uow, currency)
-            sales = [
-                CreditSale(line.on, line.debit)
-                for line in history
-                if line.kind in (StatementKind.INVOICE, StatementKind.CHARGE)
-            ]
+            sales = _sales(history)
             opening = _balance([ln for ln in history if ln.on < period.start], period.end, currency)
             ending = _balance(history, period.end, currency)
-            items = [i for i in uow.open_items.open() if i.currency == currency]
-            current = total(
-                (
-                    part.open
-                    for item in items
-                    for part in item.instalments
-                    if part.due_date >= period.end
-                ),
-                currency,
-            )
+            current = _not_yet_due(uow, currency, period.end)
             current = min(current, ending) if ending.amount >= 0 else Money(0, currency)
             return collection_effectiveness_index(
                 opening,
@@ -206,5 +243,98 @@ class ReportService:
                 _history(uow, currency, customer_id),
                 uow.open_items.open_of(customer_id, currency),
             )
+
+        return self._runtime.query(read)
+
+    def count_back_dso(self, currency: str, as_of: date | None = None) -> Decimal | None:
+        """DSO by the count-back method: how many days of recent sales the receivables equal."""
+        day = as_of or self._today()
+
+        def read(uow: UnitOfWork) -> Decimal | None:
+            history = [line for line in _history(uow, currency) if line.on <= day]
+            return count_back_dso(_balance(history, day, currency), day, _sales(history))
+
+        return self._runtime.query(read)
+
+    def average_days_delinquent(self, period: Period, currency: str) -> Decimal | None:
+        """Average days delinquent over ``period``: DSO minus the best possible DSO."""
+
+        def read(uow: UnitOfWork) -> Decimal | None:
+            history = _history(uow, currency)
+            ending = _balance(history, period.end, currency)
+            current = _not_yet_due(uow, currency, period.end)
+            current = min(current, ending) if ending.amount >= 0 else Money(0, currency)
+            sales = credit_sales_in(period, _sales(history), currency)
+            return average_days_delinquent(ending, current, sales, period.days)
+
+        return self._runtime.query(read)
+
+    def monthly_dso(
+        self, currency: str, first: date, last: date
+    ) -> tuple[tuple[Period, Decimal | None], ...]:
+        """DSO for each calendar month from the month of ``first`` to the month of ``last``."""
+
+        def read(uow: UnitOfWork) -> tuple[tuple[Period, Decimal | None], ...]:
+            history = _history(uow, currency)
+            sales = _sales(history)
+            months = []
+            start = first.replace(day=1)
+            while start <= last:
+                following = (start + timedelta(days=32)).replace(day=1)
+                period = Period(start, following - timedelta(days=1))
+                ending = _balance(history, period.end, currency)
+                months.append(
+                    (period, dso(ending, credit_sales_in(period, sales, currency), period.days))
+                )
+                start = following
+            return tuple(months)
+
+        return self._runtime.query(read)
+
+    def bad_debt_forecast(
+        self,
+        loss_rates: dict[str, Decimal | int | str],
+        as_of: date | None = None,
+        rounding: Rounding = Rounding.HALF_UP,
+    ) -> BadDebtForecast:
+        """Expected losses: each aging bucket's total times its loss rate (percent)."""
+        return bad_debt_forecast(self.aging(as_of), loss_rates, rounding)
+
+    def trial_balance(self) -> TrialBalance:
+        """The ledger's trial balance: debits, credits and balance per account and currency."""
+        return self._runtime.adapters.ledger.trial_balance()
+
+    def payment_predictions(
+        self, as_of: date | None = None, model: PredictionModel | None = None
+    ) -> tuple[PaymentPrediction, ...]:
+        """When each open item is expected to be paid, learned from the paid history."""
+        day = as_of or self._today()
+        return self._runtime.query(
+            lambda uow: predict_payments(uow.open_items.open(), _paid_history(uow), day, model)
+        )
+
+    def predicted_cash(
+        self, as_of: date | None = None, weeks: int = 13, model: PredictionModel | None = None
+    ) -> tuple[PredictedCashWeek, ...]:
+        """Collections expected per week from the payment predictions, with an interval."""
+        day = as_of or self._today()
+        return predicted_cash_by_week(self.payment_predictions(day, model), day, weeks)
+
+    def likely_late(
+        self, as_of: date | None = None, model: PredictionModel | None = None
+    ) -> tuple[PaymentPrediction, ...]:
+        """The collector's worklist: items not yet due that are expected to be paid late."""
+        day = as_of or self._today()
+        return likely_late(self.payment_predictions(day, model), day, model)
+
+    def backtest(self, cutoff: date, model: PredictionModel | None = None) -> Backtest | None:
+        """How the payment predictions made at ``cutoff`` fared against what was then paid.
+
+        Compares the predicted dates of the items open at ``cutoff`` and paid in full since with
+        their actual payment dates, and with the naive rule "paid on the due date".
+        """
+
+        def read(uow: UnitOfWork) -> Backtest | None:
+            return backtest(_all_items(uow), _paid_history(uow), cutoff, model)
 
         return self._runtime.query(read)

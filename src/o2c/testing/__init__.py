@@ -23,6 +23,9 @@ classes are not named ``Test...``, so pytest runs them only where they are subcl
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 import pytest
 
 # Before the suites are imported, so that their assertions explain themselves when they fail.
@@ -43,15 +46,6 @@ pytest.register_assert_rewrite(
     )
 )
 
-from o2c.testing._kit import requires  # noqa: E402
-from o2c.testing.carrier import CarrierCapabilities, CarrierContract  # noqa: E402
-from o2c.testing.clock import ClockCapabilities, ClockContract  # noqa: E402
-from o2c.testing.gateway import GatewayTokens, PaymentGatewayContract  # noqa: E402
-from o2c.testing.inventory import InventoryCapabilities, InventoryContract  # noqa: E402
-from o2c.testing.ledger import LedgerCapabilities, LedgerContract  # noqa: E402
-from o2c.testing.notifier import NotifierCapabilities, NotifierContract  # noqa: E402
-from o2c.testing.persistence import UnitOfWorkCapabilities, UnitOfWorkContract  # noqa: E402
-
 __all__ = [
     "CarrierCapabilities",
     "CarrierContract",
@@ -69,3 +63,47 @@ __all__ = [
     "UnitOfWorkContract",
     "requires",
 ]
+
+# The suites are imported when first named, not with the package: ``o2c.testing.fixtures`` is a
+# pytest plugin loaded in every test run where o2c is installed, and must not pull in hypothesis.
+_HOMES = {
+    "requires": "_kit",
+    "CarrierCapabilities": "carrier",
+    "CarrierContract": "carrier",
+    "ClockCapabilities": "clock",
+    "ClockContract": "clock",
+    "GatewayTokens": "gateway",
+    "PaymentGatewayContract": "gateway",
+    "InventoryCapabilities": "inventory",
+    "InventoryContract": "inventory",
+    "LedgerCapabilities": "ledger",
+    "LedgerContract": "ledger",
+    "NotifierCapabilities": "notifier",
+    "NotifierContract": "notifier",
+    "UnitOfWorkCapabilities": "persistence",
+    "UnitOfWorkContract": "persistence",
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value: object = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from o2c.testing._kit import requires
+    from o2c.testing.carrier import CarrierCapabilities, CarrierContract
+    from o2c.testing.clock import ClockCapabilities, ClockContract
+    from o2c.testing.gateway import GatewayTokens, PaymentGatewayContract
+    from o2c.testing.inventory import InventoryCapabilities, InventoryContract
+    from o2c.testing.ledger import LedgerCapabilities, LedgerContract
+    from o2c.testing.notifier import NotifierCapabilities, NotifierContract
+    from o2c.testing.persistence import UnitOfWorkCapabilities, UnitOfWorkContract
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

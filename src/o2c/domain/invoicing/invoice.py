@@ -572,6 +572,10 @@ class Invoice(PricedDocument):
         what is left to credit; where an earlier credit note handed out customer credit, that
         credit covers the rest and is reported as reclaimed on the
         :class:`~o2c.domain.invoicing.lifecycle.InvoiceReopened` event.
+
+        A fully credited invoice stays credited (the lifecycle keeps it there): nothing is left to
+        credit, so nothing reopens and the credit its notes handed out covers the whole reversed
+        payment (a card refund or chargeback after a full credit note).
         """
         self._guard(_T.REOPEN_IN_PART, _T.REOPEN)
         self._check_amount(amount, on, "reversal")

@@ -103,6 +103,10 @@ INVOICE_LIFECYCLE: Lifecycle[InvoiceState, InvoiceTrigger] = Lifecycle.of(
         (_S.DISPUTED, _T.CREDIT_IN_PART, _S.DISPUTED),
         (_S.PAID, _T.CREDIT_IN_PART, _S.PAID),
         ((*OPEN_STATES, _S.DISPUTED, _S.PAID), _T.CREDIT, _S.CREDITED),
+        # A payment of a credited invoice taken back (a card refund or chargeback): nothing is
+        # left to credit, so nothing reopens; the customer credit its notes handed out covers it.
+        (_S.CREDITED, _T.REOPEN_IN_PART, _S.CREDITED),
+        (_S.CREDITED, _T.REOPEN, _S.CREDITED),
     ],
 )
 

@@ -6,7 +6,8 @@ store: the caller gathers the inputs. Import everything from here; each report h
 :mod:`~o2c.domain.reporting.period`, :mod:`~o2c.domain.reporting.aging`,
 :mod:`~o2c.domain.reporting.measures` (DSO, ADD, CEI), :mod:`~o2c.domain.reporting.statement`,
 :mod:`~o2c.domain.reporting.forecast` (cash and bad debt) and
-:mod:`~o2c.domain.reporting.operations` (invoice processing time, order accuracy).
+:mod:`~o2c.domain.reporting.operations` (invoice processing time, order accuracy) and
+:mod:`~o2c.domain.reporting.prediction` (when each open item will be paid).
 
 Conventions shared by all measures:
 
@@ -66,6 +67,17 @@ from o2c.domain.reporting.operations import (
     order_accuracy,
 )
 from o2c.domain.reporting.period import Period
+from o2c.domain.reporting.prediction import (
+    Backtest,
+    PaidRecord,
+    PaymentPrediction,
+    PredictedCashWeek,
+    PredictionModel,
+    backtest,
+    likely_late,
+    predict_payments,
+    predicted_cash_by_week,
+)
 from o2c.domain.reporting.statement import (
     Statement,
     StatementEntry,
@@ -78,6 +90,16 @@ __all__ = [
     "DAYS_PLACES",
     "PERCENT_PLACES",
     "Period",
+    # payment-date prediction
+    "Backtest",
+    "PaidRecord",
+    "PaymentPrediction",
+    "PredictedCashWeek",
+    "PredictionModel",
+    "backtest",
+    "likely_late",
+    "predict_payments",
+    "predicted_cash_by_week",
     # aging
     "AgingBasis",
     "AgingBucket",
