@@ -29,9 +29,9 @@ from o2c.adapters.memory import (
     SandboxGateway,
     TableRateCarrier,
 )
-from o2c.domain.calls import CallStatus
+from o2c.domain.calls import CallStatus, ExternalCall
 from o2c.domain.customers import Address, Customer
-from o2c.domain.money import money
+from o2c.domain.money import Money, money
 from o2c.domain.orders import OrderStatus
 from o2c.domain.payments import PaymentStatus
 from o2c.domain.terms import PaymentTerms
@@ -40,6 +40,7 @@ from o2c.ports.errors import AdapterRejected, AdapterUnavailable, NotFound
 from o2c.ports.inventory import Reservation
 from o2c.ports.persistence import UnitOfWork
 from o2c.services import Adapters, Services, Settings
+from o2c.services.errors import CallUndone
 
 # --- a world whose adapters fail on demand ------------------------------------------------------
 
@@ -491,6 +492,71 @@ def test_the_janitor_resolves_a_pending_authorisation(world: CallWorld) -> None:
     assert report.payments_resolved == 1
     with world.units.factory() as uow:
         assert uow.payments.get(result.payment_id).status is PaymentStatus.AUTHORISED
+
+
+# --- card payments -----------------------------------------------------------------------------
+
+
+def _invoiced_with_card(world: CallWorld) -> str:
+    world.customer()
+    _place(world)
+    s = world.services
+    payment = s.cards.authorise("SO-1", "tok_approve", idempotency_key="auth").payment_id
+    s.orders.ship_order("SO-1", PARCEL, idempotency_key="ship")
+    s.billing.invoice_order("SO-1", idempotency_key="invoice")
+    return payment
+
+
+def _held_by_gateway(world: CallWorld, payment_id: str) -> Money:
+    with world.units.factory() as uow:
+        reference = uow.payments.get(payment_id).gateway_reference or ""
+    money_there = world.gateway.payment(reference)
+    return money_there.captured - money_there.refunded
+
+
+def test_a_capture_whose_commit_failed_is_recorded_by_the_retry(world: CallWorld) -> None:
+    payment = _invoiced_with_card(world)
+    world.units.failures = 1
+    with pytest.raises(AdapterUnavailable):
+        world.services.cards.capture(payment, idempotency_key="capture")
+    assert _held_by_gateway(world, payment) == money("119.00", "EUR")  # taken, not booked
+    (open_call,) = world.open_calls()
+    assert isinstance(open_call, ExternalCall)
+    assert (open_call.operation, open_call.status) == ("capture", CallStatus.UNKNOWN)
+    captured = world.services.cards.capture(payment, idempotency_key="capture")
+    assert captured.captured == money("119.00", "EUR")
+    report = world.services.janitor.run()
+    assert (report.completed, report.compensated) == (1, 0)  # the books hold it now
+    assert _held_by_gateway(world, payment) == money("119.00", "EUR")
+    assert world.open_calls() == ()
+
+
+def test_a_capture_never_recorded_is_refunded_by_the_janitor(world: CallWorld) -> None:
+    payment = _invoiced_with_card(world)
+    world.units.failures = 1
+    with pytest.raises(AdapterUnavailable):
+        world.services.cards.capture(payment, idempotency_key="capture")
+    report = world.services.janitor.run()
+    assert report.compensated == 1
+    assert _held_by_gateway(world, payment) == money("0.00", "EUR")  # the money went back
+    with pytest.raises(CallUndone):  # the same request would be handed the undone capture
+        world.services.cards.capture(payment, idempotency_key="capture")
+    with world.units.factory() as uow:
+        assert uow.payments.get(payment).status is PaymentStatus.AUTHORISED
+
+
+def test_an_authorisation_never_recorded_is_voided_by_the_janitor(world: CallWorld) -> None:
+    world.customer()
+    _place(world)
+    world.units.failures = 1
+    with pytest.raises(AdapterUnavailable):
+        world.services.cards.authorise("SO-1", "tok_approve", idempotency_key="auth")
+    (open_call,) = world.open_calls()
+    assert isinstance(open_call, ExternalCall)
+    report = world.services.janitor.run()
+    assert report.compensated == 1
+    answer = world.gateway.fetch_status(open_call.idempotency_key)
+    assert world.gateway.payment(answer.gateway_reference or "").voided
 
 
 # --- any sequence of failures ends consistent -----------------------------------------------------

@@ -39,6 +39,8 @@ import attrs
 
 from o2c.domain.calls import CallPhase, CallStatus, ExternalCall
 from o2c.ports.errors import AdapterError, AdapterRejected, AdapterUnavailable, NotFound
+from o2c.ports.gateways import GatewayResponse, ResponseStatus
+from o2c.ports.persistence import UnitOfWork
 from o2c.services._runtime import Runtime, Work
 from o2c.services.context import Adapters
 
@@ -83,12 +85,17 @@ class Intent:
 class Operation:
     """How a recorded call is settled when its command cannot tell.
 
-    ``undo`` (for calls made before commit) undoes it if it acted and says whether it had;
-    ``redo`` (for calls made after commit) makes it again under its key.
+    ``undo`` (for calls made before commit) undoes it if it acted and says whether it had (it
+    raises when the other system cannot tell yet, or the act cannot be undone: the call then
+    stays open for a person or a retry of its command); ``redo`` (for calls made after commit)
+    makes it again under its key.
     """
 
     undo: Callable[[Adapters, ExternalCall], bool] | None = None
     redo: Callable[[Adapters, ExternalCall], None] | None = None
+    recorded: Callable[[UnitOfWork, ExternalCall], bool] | None = None
+    """Whether the books hold the call's outcome after all (a retry of its command recorded
+    it): then it is complete, not undone."""
 
 
 def _release_reservation(adapters: Adapters, call: ExternalCall) -> bool:
@@ -120,11 +127,70 @@ def _release_after_commit(adapters: Adapters, call: ExternalCall) -> None:
     adapters.inventory.release(call.idempotency_key)
 
 
+def _approved(adapters: Adapters, call: ExternalCall) -> GatewayResponse | None:
+    """The gateway's answer to the call if it approved it; ``None`` if it never acted."""
+    try:
+        answer = adapters.payment_gateway.fetch_status(call.idempotency_key)
+    except NotFound:
+        return None  # the request never reached the gateway
+    if answer.status is ResponseStatus.UNKNOWN:
+        raise AdapterUnavailable(
+            adapters.payment_gateway.name, f"{call.idempotency_key} is still pending"
+        )
+    return answer if answer.status is ResponseStatus.APPROVED else None
+
+
+def _void_authorisation(adapters: Adapters, call: ExternalCall) -> bool:
+    answer = _approved(adapters, call)
+    if answer is None or answer.gateway_reference is None:
+        return False
+    adapters.payment_gateway.void(
+        gateway_reference=answer.gateway_reference, idempotency_key=f"{call.idempotency_key}:undo"
+    )
+    return True
+
+
+def _refund_capture(adapters: Adapters, call: ExternalCall) -> bool:
+    answer = _approved(adapters, call)
+    if answer is None or answer.gateway_reference is None or answer.amount is None:
+        return False
+    adapters.payment_gateway.refund(
+        gateway_reference=answer.gateway_reference,
+        amount=answer.amount,
+        idempotency_key=f"{call.idempotency_key}:undo",
+    )
+    return True
+
+
+def _cannot_undo(adapters: Adapters, call: ExternalCall) -> bool:
+    if _approved(adapters, call) is None:
+        return False
+    raise AdapterRejected(
+        _PROTOCOL,
+        f"{_describe(call)} moved money that cannot be taken back: run its command again "
+        "under the same idempotency key to record it",
+        "cannot_undo",
+    )
+
+
+def _payment_records(uow: UnitOfWork, call: ExternalCall) -> bool:
+    payment = uow.payments.find(call.subject)
+    return payment is not None and any(
+        op.idempotency_key == call.idempotency_key for op in payment.operations
+    )
+
+
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("inventory", "reserve"): Operation(undo=_release_reservation),
     ("carrier", "book"): Operation(undo=_cancel_booking),
     ("inventory", "commit"): Operation(redo=_commit_stock),
     ("inventory", "release"): Operation(redo=_release_after_commit),
+    ("payment_gateway", "authorise"): Operation(
+        undo=_void_authorisation, recorded=_payment_records
+    ),
+    ("payment_gateway", "capture"): Operation(undo=_refund_capture, recorded=_payment_records),
+    ("payment_gateway", "refund"): Operation(undo=_cannot_undo, recorded=_payment_records),
+    ("payment_gateway", "void"): Operation(undo=_cannot_undo, recorded=_payment_records),
 }
 """How each kind of call is settled, by port and operation. A service that adds a kind of call
 adds its entry here, so the protocol and the janitor can settle it."""
@@ -375,6 +441,12 @@ class CallProtocol:
         try:
             if refused is not None:
                 updated, outcome = claimed.failed(at=clock.now(), detail=refused), "failed"
+            elif (
+                operation is not None
+                and operation.recorded is not None
+                and self._recorded(operation, claimed)
+            ):
+                updated, outcome = claimed.succeeded(at=clock.now()), "completed"
             else:
                 if operation is None or operation.undo is None:
                     raise _unsettleable(claimed)
@@ -396,6 +468,23 @@ class CallProtocol:
         except AdapterError:
             return "unknown"
         return outcome
+
+    def _recorded(self, operation: Operation, call: ExternalCall) -> bool:
+        assert operation.recorded is not None
+        with self.adapters.unit_of_work() as uow:
+            return operation.recorded(uow, call)
+
+    def record_unfinished(self, records: Iterable[ExternalCall]) -> None:
+        """Keep calls a failed command made (or may have made) outside the protocol's own steps,
+        as ``unknown``, for its retry or the janitor; never raises."""
+        try:
+            with self.adapters.unit_of_work() as uow:
+                for record in records:
+                    if uow.calls.find(record.call_id) is None:
+                        uow.calls.add(record.call_id, record)
+                uow.commit()
+        except AdapterError:
+            return
 
 
 def _describe(call: ExternalCall) -> str:

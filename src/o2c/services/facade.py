@@ -33,7 +33,7 @@ class Services:
         self.customers = CustomerService(self._runtime)
         self.orders = OrderService(self._runtime, self._calls)
         self.billing = BillingService(self._runtime)
-        self.cards = CardService(self._runtime)
+        self.cards = CardService(self._runtime, self._calls)
         self.cash = CashService(self._runtime)
         self.dunning = DunningService(self._runtime)
         self.reports = ReportService(self._runtime)
