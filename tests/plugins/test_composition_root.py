@@ -49,6 +49,9 @@ class StubCarrier:
     def cancel(self, tracking_number: str) -> None:
         return None
 
+    def find_booking(self, shipment_id: str) -> Booking | None:
+        return None
+
 
 class AcmePlugin:
     def __init__(self) -> None:

@@ -26,7 +26,7 @@ from o2c.domain.money import Money, money, total, unit_price
 from o2c.domain.orders import OrderLine
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms
-from o2c.ports.carriers import CarrierPort, Parcel
+from o2c.ports.carriers import CarrierPort, Parcel, TrackingStatus
 from o2c.ports.inventory import InventoryPort
 from o2c.ports.ledger import LedgerPort
 from o2c.services import Adapters, Services, Settings
@@ -93,16 +93,27 @@ class World:
         return customer
 
     def snapshot(self) -> tuple[object, ...]:
-        """Everything a command could change: stored values, ledger, outbox, stock, bookings."""
+        """Everything a command could change: stored values, ledger, outbox, stock, bookings.
+
+        The call log is left out (it records every intent, also of commands that failed and were
+        compensated); what counts is that none of its calls is left open.
+        """
+        sizes = {name: size for name, size in self.store.sizes().items() if name != "calls"}
+        with self.store.unit_of_work() as uow:
+            stored = (tuple(uow.orders.values()), len(uow.calls.unsettled()))
         return (
-            dict(self.store.sizes()),
-            self.store.commits,
+            sizes,
+            stored,
             len(self.ledger),
             len(self.notifier),
             len(self.published),
             self.inventory.stock("WIDGET"),
-            len(self.carrier.bookings()),
+            len([b for b in self.carrier.bookings() if self.is_live(b.tracking_number)]),
         )
+
+    def is_live(self, tracking_number: str) -> bool:
+        """Whether a booking still stands (not cancelled)."""
+        return self.carrier.track(tracking_number).status is not TrackingStatus.CANCELLED
 
     def sent(self, template: str) -> list[str]:
         return [n.customer_id for n in self.notifier.sent if n.template == template]

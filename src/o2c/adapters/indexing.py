@@ -97,6 +97,10 @@ INDEXES: Mapping[str, Mapping[str, IndexKeys]] = MappingProxyType(
             "payment": lambda r: (r.payment_id,) if r.payment_id else (),
         },
         "shipments": {"order": lambda s: (s.order_id,)},
+        "calls": {
+            "unsettled": lambda c: (True,) if c.is_unsettled else (),
+            "subject": lambda c: (c.subject,),
+        },
     }
 )
 """Each repository's indexes by name, and the keys a stored value files under in each.

@@ -581,3 +581,49 @@ def simulate(  # noqa: PLR0917  (click passes each option)
 from o2c.cli.report import report  # noqa: E402  (the group lives in its own module)
 
 cli.add_command(report)
+
+
+# --- o2c janitor ----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TOML configuration file naming the store and adapters (default: the built-in setup).",
+)
+@click.option(
+    "--older-than",
+    "older_than",
+    type=click.FloatRange(min=0, max=1e9),
+    default=0.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Leave calls younger than this to their command (it may still be running).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def janitor(config_path: Path | None, older_than: float, as_json: bool) -> None:
+    """Settle calls to other systems that a failure left open, and say what was done.
+
+    Calls whose command never committed are undone (stock released, bookings cancelled); calls
+    due after a commit are made; pending card authorisations are asked after; journal entries
+    waiting for the ledger are posted. Exits with 1 when something could not be settled yet.
+    """
+    from datetime import timedelta  # noqa: PLC0415
+
+    import attrs  # noqa: PLC0415
+
+    import o2c  # noqa: PLC0415  (the composition root is loaded only by commands that need it)
+
+    app = o2c.bootstrap(config_path)
+    report = app.services.janitor.run(older_than=timedelta(seconds=older_than))
+    counts = attrs.asdict(report)
+    if as_json:
+        click.echo(render.dumps({**counts, "settled": report.settled}))
+    else:
+        for name, count in counts.items():
+            click.echo(f"{name.replace('_', ' ')}: {count}")
+        click.echo("everything settled" if report.settled else "some calls are still open")
+    if not report.settled:
+        raise SystemExit(EXIT_REFUSED)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from o2c.domain.calls import EXTERNAL_CALL_LIFECYCLE
 from o2c.domain.credit import CREDIT_ACCOUNT_LIFECYCLE
 from o2c.domain.dunning import DUNNING_CASE_LIFECYCLE
 from o2c.domain.invoicing import INVOICE_LIFECYCLE
@@ -31,6 +32,7 @@ LIFECYCLES: Mapping[str, Lifecycle[Any, Any]] = MappingProxyType(
         "payment": PAYMENT_LIFECYCLE,
         "receipt": RECEIPT_LIFECYCLE,
         "dunning-case": DUNNING_CASE_LIFECYCLE,
+        "external-call": EXTERNAL_CALL_LIFECYCLE,
     }
 )
 

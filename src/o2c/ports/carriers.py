@@ -120,6 +120,9 @@ class CarrierPort(Protocol):
       booking. A service the carrier does not offer for the request raises ``AdapterRejected``.
     * ``track`` of an unknown tracking number raises ``NotFound``.
     * ``cancel`` is allowed until pickup (``AdapterRejected`` after); cancelling twice is a no-op.
+    * ``find_booking`` is the status lookup: the booking made for a shipment id (cancelled ones
+      included; ``track`` tells whether it was), or ``None`` if the shipment was never booked.
+      Whoever lost the answer of ``book`` asks this to learn whether the booking exists.
     """
 
     name: str
@@ -138,4 +141,8 @@ class CarrierPort(Protocol):
 
     def cancel(self, tracking_number: str) -> None:
         """Cancel a booked shipment before pickup."""
+        ...
+
+    def find_booking(self, shipment_id: str) -> Booking | None:
+        """The booking made for ``shipment_id``, or ``None`` if there is none."""
         ...

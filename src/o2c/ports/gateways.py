@@ -128,6 +128,8 @@ class PaymentGatewayPort(Protocol):
     * Capture never exceeds the authorisation and refunds never exceed what was captured: the
       gateway declines (``DECLINED`` with a decline code) rather than moving more money.
     * A currency outside ``capabilities.currencies`` raises ``AdapterRejected``.
+    * ``fetch_status`` is the status lookup: the first response of the call made under a key
+      (``UNKNOWN`` while still pending); ``NotFound`` if no call under the key reached the gateway.
     * ``parse_webhook`` turns a raw payload (the request body, ``bytes``) into notices. A payload
       that is not ``bytes``, headers that are not a mapping, a missing, malformed (non-ASCII, say)
       or wrong signature, and a malformed body all raise ``AdapterRejected`` and yield nothing;

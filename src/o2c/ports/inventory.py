@@ -57,7 +57,10 @@ class InventoryPort(Protocol):
     * ``release`` returns the reserved quantity to availability; releasing twice, or releasing an
       unknown id, is a no-op.
     * ``commit`` turns (part of) a reservation into a shipment: on hand and reserved both drop.
-      Committing more than is reserved raises ``AdapterRejected``.
+      Committing more than is reserved raises ``AdapterRejected``. With an ``idempotency_key``
+      it happens once: committing again under the key (the same reservation and quantity) is a
+      no-op, so a commit whose answer was lost can simply be asked again; the key with another
+      reservation or quantity raises ``DuplicateRequest``.
     * ``held`` tells how much a reservation still holds (zero once shipped or released), so a
       shipment can be checked before anything is committed; an unknown id raises ``NotFound``.
     * An unknown product raises ``NotFound``.
@@ -83,8 +86,10 @@ class InventoryPort(Protocol):
         """Give back whatever the reservation still holds."""
         ...
 
-    def commit(self, reservation_id: str, quantity: Decimal) -> None:
-        """Ship ``quantity`` out of the reservation."""
+    def commit(
+        self, reservation_id: str, quantity: Decimal, *, idempotency_key: str | None = None
+    ) -> None:
+        """Ship ``quantity`` out of the reservation (once per ``idempotency_key``)."""
         ...
 
     def held(self, reservation_id: str) -> Decimal:

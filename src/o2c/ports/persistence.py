@@ -21,6 +21,7 @@ from datetime import date
 from types import TracebackType
 from typing import Protocol, Self, TypeVar, runtime_checkable
 
+from o2c.domain.calls import ExternalCall
 from o2c.domain.cash import Allocation
 from o2c.domain.credit import CreditAccount
 from o2c.domain.customers import Customer
@@ -37,6 +38,7 @@ from o2c.ports.carriers import Shipment
 
 __all__ = [
     "CustomerRepository",
+    "ExternalCallRepository",
     "IdempotencyRecord",
     "InvoiceRepository",
     "NumberSequence",
@@ -176,6 +178,19 @@ class ShipmentRepository(Repository[Shipment], Protocol):
 
 
 @runtime_checkable
+class ExternalCallRepository(Repository[ExternalCall], Protocol):
+    """Calls to other systems by call id: unsettled ones, and those made for a subject."""
+
+    def unsettled(self) -> tuple[ExternalCall, ...]:
+        """The calls whose outcome is open (``pending`` or ``unknown``), oldest first."""
+        ...
+
+    def of_subject(self, subject: str) -> tuple[ExternalCall, ...]:
+        """The calls made for ``subject`` (an order, a payment), in the order they were recorded."""
+        ...
+
+
+@runtime_checkable
 class OpenItemQueries(Protocol):
     """The receivables of both kinds, issued invoices and dunning charges, as open items.
 
@@ -281,6 +296,9 @@ class UnitOfWork(Protocol):
     unit of work as the change they record, posted after commit, removed once posted. Entry ids
     are deterministic and posting is idempotent, so a retry never posts twice.
     """
+    calls: ExternalCallRepository
+    """Calls to other systems: each intent recorded (and committed) before the call is made, its
+    outcome recorded with the command's changes; the janitor settles those left open."""
     sequences: NumberSequence
     commands: IdempotencyRecord
 

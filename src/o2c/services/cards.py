@@ -37,10 +37,12 @@ Every call goes through one method, :meth:`CardService._call_gateway`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from datetime import date
 from functools import partial
 from typing import TypeVar
 
+from o2c.domain.calls import CallStatus, ExternalCall
 from o2c.domain.cash import ReceiptRecorded, apply_to_item, refund_receipt
 from o2c.domain.errors import CurrencyMismatch
 from o2c.domain.events import DomainEvent
@@ -56,6 +58,7 @@ from o2c.domain.payments import (
     refundable,
 )
 from o2c.domain.receipts import Payer, PaymentMethod, Receipt, ReceiptState
+from o2c.ports.errors import AdapterError
 from o2c.ports.gateways import (
     GatewayNotice,
     GatewayResponse,
@@ -65,8 +68,10 @@ from o2c.ports.gateways import (
 )
 from o2c.services import _common
 from o2c.services._runtime import Runtime, Work
+from o2c.services.calls import CallProtocol, call_id
 from o2c.services.cash import record_allocations, reverse_allocations
 from o2c.services.errors import (
+    CallUndone,
     GatewayDeclined,
     GatewayOutcomePending,
     NothingToApply,
@@ -98,8 +103,9 @@ def _count(payment: Payment, kind: OperationKind) -> int:
 class CardService:
     """Authorises, captures, voids and refunds card payments, and handles gateway webhooks."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, calls: CallProtocol | None = None) -> None:
         self._runtime = runtime
+        self._calls = calls if calls is not None else CallProtocol(runtime)
 
     @property
     def _gateway(self) -> PaymentGatewayPort:
@@ -176,9 +182,7 @@ class CardService:
             return _result(payment)
 
         request = (order_id, payment_token, amount)
-        return self._runtime.execute(
-            "authorise_card", idempotency_key, request, PaymentResult, body
-        )
+        return self._execute("authorise_card", idempotency_key, request, body)
 
     def resolve_pending(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
         """Ask the gateway how a pending authorisation ended and record it."""
@@ -273,7 +277,7 @@ class CardService:
             return _result(payment, receipt.receipt_id)
 
         request = (payment_id, amount)
-        return self._runtime.execute("capture_card", idempotency_key, request, PaymentResult, body)
+        return self._execute("capture_card", idempotency_key, request, body)
 
     # -- void and refund -----------------------------------------------------------------------
 
@@ -296,7 +300,7 @@ class CardService:
             self._check(response, payment_id, "void")
             return _result(payment)
 
-        return self._runtime.execute("void_card", idempotency_key, payment_id, PaymentResult, body)
+        return self._execute("void_card", idempotency_key, payment_id, body)
 
     def refund(
         self, payment_id: str, amount: Money | None = None, *, idempotency_key: str
@@ -337,7 +341,7 @@ class CardService:
             return _result(payment)
 
         request = (payment_id, amount)
-        return self._runtime.execute("refund_card", idempotency_key, request, PaymentResult, body)
+        return self._execute("refund_card", idempotency_key, request, body)
 
     # -- webhooks ------------------------------------------------------------------------------
 
@@ -425,10 +429,59 @@ class CardService:
 
         ``operation`` names the call, ``key`` is the gateway idempotency key it carries (``None``
         for reading a webhook, which runs outside a command and moves nothing), and ``work`` the
-        command it belongs to. Keeping every call behind one method is what lets a record of
-        intents and outcomes wrap all of them in one place.
+        command it belongs to. A call that moves money is refused if an earlier run of the same
+        request was undone (``CallUndone``), and remembered: if its command then fails to
+        commit, the call is kept as ``unknown`` in the call log (:mod:`o2c.services.calls`), so
+        a retry of the command records it or the janitor undoes it.
         """
-        return call()
+        made = _MADE.get()
+        if work is None or key is None or made is None or operation not in _MONEY_MOVES:
+            return call()
+        recorded = work.uow.calls.find(call_id("payment_gateway", operation, key))
+        if recorded is not None and recorded.status is CallStatus.COMPENSATED:
+            raise CallUndone(recorded.call_id, recorded.command)
+        try:
+            answer = call()
+        except AdapterError:
+            raise  # by the port's contract the request did not leave: nothing moved
+        except Exception as error:  # anything else may have come after the gateway acted
+            made.append((operation, key, f"raised {type(error).__name__}: {error}"))
+            raise
+        if isinstance(answer, GatewayResponse) and answer.status is not ResponseStatus.DECLINED:
+            made.append((operation, key, f"answered {answer.status.value}"))
+        return answer
+
+    def _execute(
+        self,
+        command: str,
+        idempotency_key: str,
+        request: object,
+        body: Callable[[Work], PaymentResult],
+    ) -> PaymentResult:
+        """Run a command that moves money; keep what it did at the gateway if it fails."""
+        made: list[tuple[str, str, str]] = []
+        token = _MADE.set(made)
+        try:
+            return self._runtime.execute(command, idempotency_key, request, PaymentResult, body)
+        except BaseException:
+            if made and not self._runtime.has_run(command, idempotency_key):
+                now = self._runtime.adapters.clock.now()
+                self._calls.record_unfinished(
+                    ExternalCall(
+                        call_id("payment_gateway", operation, key),
+                        "payment_gateway",
+                        operation,
+                        key,
+                        key.split(f":{operation}:", 1)[0],
+                        f"{command}:{idempotency_key}",
+                        now,
+                        now,
+                    ).lost(at=now, detail=f"the command did not commit; the gateway {outcome}")
+                    for operation, key, outcome in made
+                )
+            raise
+        finally:
+            _MADE.reset(token)
 
     @staticmethod
     def _check(response: GatewayResponse, payment_id: str, operation: str) -> None:
@@ -491,6 +544,13 @@ class CardService:
                 f"its card receipts hold {amount - remaining} of the {amount} to give back; "
                 "the rest cannot be booked",
             )
+
+
+_MONEY_MOVES = frozenset({"authorise", "capture", "void", "refund"})
+"""Gateway operations that change what the gateway holds (``fetch_status`` only reads)."""
+
+_MADE: ContextVar[list[tuple[str, str, str]] | None] = ContextVar("o2c_gateway_calls", default=None)
+"""The money-moving gateway calls of the running card command: operation, key, what happened."""
 
 
 def _gateway_key(payment_id: str, operation: str, work: Work) -> str:

@@ -307,3 +307,21 @@ class InvalidSettings(ApplicationError, ValueError):
 
     def describe(self) -> str:
         return f"invalid setting {self.field}: {self.reason}"
+
+
+@attrs.frozen
+class CallUndone(ApplicationError):
+    """A command retried after the call it made to another system was undone (compensated).
+
+    The command did not commit and its effect outside was reversed, so repeating the same request
+    would be handed the reversed answer back; send it as a new request (a new idempotency key).
+    """
+
+    call_id: str
+    command: str
+
+    def describe(self) -> str:
+        return (
+            f"{self.command} made call {self.call_id}, which was undone because the command never "
+            "committed; run it again under a new idempotency key"
+        )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from o2c.services._runtime import Runtime
 from o2c.services.billing import BillingService
+from o2c.services.calls import CallProtocol
 from o2c.services.cards import CardService
 from o2c.services.cash import CashService
 from o2c.services.context import Adapters, Settings
 from o2c.services.customers import CustomerService
 from o2c.services.dunning import DunningService
+from o2c.services.janitor import JanitorService
 from o2c.services.orders import OrderService
 from o2c.services.reports import ReportService
 from o2c.services.statements import StatementService
@@ -21,21 +23,23 @@ class Services:
 
     ``customers``, ``orders``, ``billing``, ``cards``, ``cash``, ``statements``, ``dunning`` and
     ``reports`` hold the use cases; every command takes an ``idempotency_key`` and runs in one
-    unit of work.
+    unit of work. ``janitor`` settles calls to other systems that a failure left open.
     """
 
     def __init__(self, adapters: Adapters, settings: Settings | None = None) -> None:
         self.adapters = adapters
         self.settings = settings if settings is not None else Settings()
         self._runtime = Runtime(adapters, self.settings)
+        self._calls = CallProtocol(self._runtime)
         self.customers = CustomerService(self._runtime)
-        self.orders = OrderService(self._runtime)
+        self.orders = OrderService(self._runtime, self._calls)
         self.billing = BillingService(self._runtime)
-        self.cards = CardService(self._runtime)
+        self.cards = CardService(self._runtime, self._calls)
         self.cash = CashService(self._runtime)
         self.dunning = DunningService(self._runtime)
         self.reports = ReportService(self._runtime)
         self.statements = StatementService(self._runtime)
+        self.janitor = JanitorService(self._runtime, self._calls, self.cards)
 
     def flush_ledger_outbox(self) -> int:
         """Post the journal entries still waiting in the outbox (after a ledger outage).

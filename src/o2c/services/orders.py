@@ -11,12 +11,13 @@ only once the prepayment is in.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
+from functools import partial
 
 import attrs
 
+from o2c.domain.calls import CallPhase, CallStatus, ExternalCall
 from o2c.domain.credit import CreditContext, CreditDecision, decide
 from o2c.domain.events import Changed
 from o2c.domain.order_credit import apply_credit_decision, invoicing_policy_for, prepayment_awaited
@@ -27,10 +28,12 @@ from o2c.domain.orders import (
     QuantityLike,
     to_quantity,
 )
-from o2c.ports.carriers import Booking, Parcel, Shipment, ShipmentRequest, TrackingStatus
-from o2c.ports.errors import AdapterError, AdapterRejected, NotFound
+from o2c.ports.carriers import Parcel, Shipment, ShipmentRequest, TrackingStatus
+from o2c.ports.errors import NotFound
+from o2c.ports.persistence import UnitOfWork
 from o2c.services import _common
 from o2c.services._runtime import Runtime, Work
+from o2c.services.calls import CallProtocol, Calls, Intent, call_id
 from o2c.services.context import Adapters, OutOfStockPolicy, Settings
 from o2c.services.errors import (
     CreditBlocked,
@@ -49,19 +52,45 @@ from o2c.services.results import (
     Shortfall,
 )
 
-__all__ = ["OrderService", "reservation_id"]
+__all__ = ["OrderService", "reservation_id", "reservation_of"]
 
 
 def reservation_id(order_id: str, line_id: str) -> str:
-    """The inventory reservation of an order line (stable, so reserving again is a no-op)."""
+    """The first inventory reservation of an order line (stable, so reserving again is a no-op).
+
+    A reservation that was undone (its command did not commit) is never asked for again: the
+    line's next reservation is ``order/line#2``, and so on. :func:`reservation_of` names the one
+    that holds the line's stock.
+    """
     return f"{order_id}/{line_id}"
+
+
+def reservation_of(uow: UnitOfWork, order_id: str, line_id: str) -> str:
+    """The reservation holding the stock of an order line: the last one that succeeded."""
+    return _reservations(uow.calls.of_subject(order_id), order_id, (line_id,))[line_id]
+
+
+def _reservations(
+    calls: Sequence[ExternalCall], order_id: str, line_ids: Iterable[str]
+) -> dict[str, str]:
+    """The reservation holding each line's stock, from the calls made for the order."""
+    held: dict[str, str] = {}
+    for call in calls:
+        if (
+            call.adapter == "inventory"
+            and call.operation == "reserve"
+            and call.status is CallStatus.SUCCEEDED
+        ):
+            held[call.arguments.get("line_id", "")] = call.idempotency_key
+    return {line_id: held.get(line_id, reservation_id(order_id, line_id)) for line_id in line_ids}
 
 
 class OrderService:
     """Places, reviews, ships and tracks orders."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, calls: CallProtocol | None = None) -> None:
         self._runtime = runtime
+        self._calls = calls if calls is not None else CallProtocol(runtime)
 
     # -- placing -------------------------------------------------------------------------------
 
@@ -81,7 +110,7 @@ class OrderService:
         result says where it stands.
         """
 
-        def body(work: Work) -> OrderPlacement:
+        def body(work: Work, calls: Calls) -> OrderPlacement:
             uow = work.uow
             customer = _common.customer(uow, customer_id)
             if uow.orders.find(order_id) is not None:
@@ -99,8 +128,6 @@ class OrderService:
             work.record(events)
             order = self._step(work, order.place(on=work.today))
             account = _common.credit_account(uow, customer)
-            if uow.credit_accounts.find(customer_id) is None:
-                uow.credit_accounts.save(customer_id, account)
             context = CreditContext.build(
                 account,
                 order_amount=order.gross_total,
@@ -115,7 +142,12 @@ class OrderService:
             decision, events = decide(context, self._settings.credit_policy)
             work.record(events)
             reasons = tuple(reason.code for reason in decision.reasons)
-            order, shortfalls = self._react_to_credit(work, order, decision)
+            order, shortfalls = self._react_to_credit(
+                work, calls, order, decision, still=lambda w: w.uow.orders.find(order_id) is None
+            )
+            # Written after the reservations: recording their intents starts the unit afresh.
+            if uow.credit_accounts.find(customer_id) is None:
+                uow.credit_accounts.save(customer_id, account)
             uow.orders.add(order.order_id, order)
             return OrderPlacement(
                 order_id,
@@ -127,27 +159,31 @@ class OrderService:
             )
 
         request = (order_id, customer_id, tuple(lines), quote_id)
-        return self._runtime.execute("place_order", idempotency_key, request, OrderPlacement, body)
+        return self._calls.run(
+            "place_order", idempotency_key, request, OrderPlacement, body, subject=order_id
+        )
 
     def approve_order(self, order_id: str, *, idempotency_key: str) -> OrderUpdate:
         """A person approves an order waiting for credit review (or on hold); stock is reserved."""
 
-        def body(work: Work) -> OrderUpdate:
-            order = _common.order(work.uow, order_id)
-            order = self._step(work, order.approve(on=work.today))
-            order, shortfalls = self._reserve(work, order)
+        def body(work: Work, calls: Calls) -> OrderUpdate:
+            stored = _common.order(work.uow, order_id)
+            order = self._step(work, stored.approve(on=work.today))
+            order, shortfalls = self._reserve(work, calls, order, still=_unchanged(stored))
             work.uow.orders.save(order.order_id, order)
             return OrderUpdate(order_id, order.status, shortfalls)
 
-        return self._runtime.execute("approve_order", idempotency_key, order_id, OrderUpdate, body)
+        return self._calls.run(
+            "approve_order", idempotency_key, order_id, OrderUpdate, body, subject=order_id
+        )
 
     def reject_order(self, order_id: str, *, reason: str, idempotency_key: str) -> OrderUpdate:
         """A person turns down an order waiting for credit: it is cancelled, the customer told."""
 
-        def body(work: Work) -> OrderUpdate:
+        def body(work: Work, calls: Calls) -> OrderUpdate:
             order = _common.order(work.uow, order_id)
             order = self._step(work, order.cancel(on=work.today, reason=reason))
-            self._release(order)
+            self._release(work, calls, order)
             work.notify(
                 f"{order_id}:credit_denied",
                 order.customer_id,
@@ -159,7 +195,9 @@ class OrderService:
             return OrderUpdate(order_id, order.status)
 
         request = (order_id, reason)
-        return self._runtime.execute("reject_order", idempotency_key, request, OrderUpdate, body)
+        return self._calls.run(
+            "reject_order", idempotency_key, request, OrderUpdate, body, subject=order_id
+        )
 
     def recheck_credit(self, order_id: str, *, idempotency_key: str) -> OrderUpdate:
         """Decide credit again for an order on hold or in review (say, after the customer paid).
@@ -170,9 +208,9 @@ class OrderService:
         denial cancels it and tells the customer why.
         """
 
-        def body(work: Work) -> OrderUpdate:
+        def body(work: Work, calls: Calls) -> OrderUpdate:
             uow = work.uow
-            order = _common.order(uow, order_id)
+            order = stored = _common.order(uow, order_id)
             customer = _common.customer(uow, order.customer_id)
             account = _common.credit_account(uow, customer)
             context = CreditContext.build(
@@ -188,24 +226,30 @@ class OrderService:
             )
             decision, events = decide(context, self._settings.credit_policy)
             work.record(events)
-            order, shortfalls = self._react_to_credit(work, order, decision)
+            order, shortfalls = self._react_to_credit(
+                work, calls, order, decision, still=_unchanged(stored)
+            )
             uow.orders.save(order.order_id, order)
             return OrderUpdate(order_id, order.status, shortfalls)
 
-        return self._runtime.execute("recheck_credit", idempotency_key, order_id, OrderUpdate, body)
+        return self._calls.run(
+            "recheck_credit", idempotency_key, order_id, OrderUpdate, body, subject=order_id
+        )
 
     def cancel_order(self, order_id: str, *, reason: str, idempotency_key: str) -> OrderUpdate:
         """Cancel an order before anything shipped; its reservations are released."""
 
-        def body(work: Work) -> OrderUpdate:
+        def body(work: Work, calls: Calls) -> OrderUpdate:
             order = _common.order(work.uow, order_id)
             order = self._step(work, order.cancel(on=work.today, reason=reason))
-            self._release(order)
+            self._release(work, calls, order)
             work.uow.orders.save(order.order_id, order)
             return OrderUpdate(order_id, order.status)
 
         request = (order_id, reason)
-        return self._runtime.execute("cancel_order", idempotency_key, request, OrderUpdate, body)
+        return self._calls.run(
+            "cancel_order", idempotency_key, request, OrderUpdate, body, subject=order_id
+        )
 
     # -- shipping ------------------------------------------------------------------------------
 
@@ -220,34 +264,42 @@ class OrderService:
     ) -> ShipmentResult:
         """Ship quantities per line (default: everything open that is not back-ordered).
 
-        The carrier quotes the shipment and books ``service`` (default: the cheapest); the
-        reserved stock is committed and the order records the fulfilment under the shipment id.
-        Raises :class:`CreditBlocked` for an order waiting for credit,
+        The carrier quotes the shipment and books ``service`` (default: the cheapest); the order
+        records the fulfilment under the shipment id and, once that is committed, the reserved
+        stock leaves inventory. Raises :class:`CreditBlocked` for an order waiting for credit,
         :class:`ShipmentAwaitsPayment` for an unpaid cash-in-advance order,
-        :class:`MissingAddress`, :class:`NoCarrierService` and :class:`InsufficientStock`. If
-        committing stock fails after the booking, the booking is cancelled again.
+        :class:`MissingAddress`, :class:`NoCarrierService` and :class:`InsufficientStock`, all
+        before anything is booked. If the shipment cannot be recorded after the booking, the
+        booking is cancelled again; the command can then simply be run again (a new shipment id).
         """
 
-        def body(work: Work) -> ShipmentResult:
+        def body(work: Work, calls: Calls) -> ShipmentResult:
             uow = work.uow
-            order = _common.order(uow, order_id)
-            if order.waits_for_credit:
-                raise CreditBlocked(order_id, order.status.value)
-            customer = _common.customer(uow, order.customer_id)
+            stored = _common.order(uow, order_id)
+            if stored.waits_for_credit:
+                raise CreditBlocked(order_id, stored.status.value)
+            customer = _common.customer(uow, stored.customer_id)
             if customer.terms.requires_prepayment:
-                self._require_prepayment(work, order)
+                self._require_prepayment(work, stored)
             if customer.address is None:
                 raise MissingAddress(customer.customer_id)
             wanted = (
                 {line_id: to_quantity(q) for line_id, q in quantities.items()}
                 if quantities is not None
-                else order.shippable_quantities()
+                else stored.shippable_quantities()
             )
-            shipment_id = f"{order_id}-SH{len(uow.shipments.of_order(order_id)) + 1}"
-            # Everything that can refuse the shipment is checked before the carrier is booked
-            # and before any stock leaves: the domain first, then what inventory holds.
-            order = self._step(work, order.fulfil(wanted, on=work.today, shipment_id=shipment_id))
-            self._check_held(order_id, wanted)
+            made = uow.calls.of_subject(order_id)
+            # Stock of earlier shipments still to leave inventory leaves first, so what the
+            # reservations hold is what is left to ship.
+            self._calls.complete(
+                [c for c in made if c.is_unsettled and c.phase is CallPhase.AFTER_COMMIT]
+            )
+            shipment_id = self._new_shipment_id(uow, order_id, made)
+            # Everything that can refuse the shipment is checked before the carrier is booked:
+            # the domain first, then what inventory holds, then what the carrier offers.
+            order = self._step(work, stored.fulfil(wanted, on=work.today, shipment_id=shipment_id))
+            reservations = _reservations(made, order_id, wanted)
+            self._check_held(order_id, wanted, reservations)
             request = ShipmentRequest(
                 shipment_id,
                 order_id,
@@ -256,14 +308,29 @@ class OrderService:
                 tuple(parcels),
                 work.today,
             )
-            booking = self._book(request, service)
+            chosen = self._choose_service(request, service)
+            (booking_call,) = calls.begin(
+                [Intent("carrier", "book", shipment_id, order_id, {"service": chosen})],
+                still=_unchanged(stored),
+            )
+            carrier = self._adapters.carrier
+            booking = calls.call(booking_call, lambda: carrier.book(request, chosen))
             lines = tuple(LineQuantity(line_id, q) for line_id, q in wanted.items())
             uow.shipments.add(
                 shipment_id, Shipment(shipment_id, order_id, lines, booking, work.today)
             )
             uow.orders.save(order.order_id, order)
-            # Stock is committed last: it is the one step no port can undo.
-            self._commit_stock(order_id, wanted, booking.tracking_number)
+            # Stock leaves inventory once the shipment is recorded: no port can put it back.
+            for line_id, quantity in wanted.items():
+                calls.after_commit(
+                    Intent(
+                        "inventory",
+                        "commit",
+                        f"{shipment_id}/{line_id}",
+                        order_id,
+                        {"reservation_id": reservations[line_id], "quantity": str(quantity)},
+                    )
+                )
             return ShipmentResult(
                 shipment_id,
                 order_id,
@@ -275,7 +342,9 @@ class OrderService:
             )
 
         request = (order_id, tuple(parcels), dict(quantities or {}), service)
-        return self._runtime.execute("ship_order", idempotency_key, request, ShipmentResult, body)
+        return self._calls.run(
+            "ship_order", idempotency_key, request, ShipmentResult, body, subject=order_id
+        )
 
     def track_shipment(self, shipment_id: str, *, idempotency_key: str) -> DeliveryResult:
         """Ask the carrier where a shipment is; a delivered one is recorded on its order lines."""
@@ -319,7 +388,13 @@ class OrderService:
         return order
 
     def _react_to_credit(
-        self, work: Work, order: Order, decision: CreditDecision
+        self,
+        work: Work,
+        calls: Calls,
+        order: Order,
+        decision: CreditDecision,
+        *,
+        still: Callable[[Work], bool],
     ) -> tuple[Order, tuple[Shortfall, ...]]:
         """Move the order as the credit decision says; reserve its stock once approved."""
         response = apply_credit_decision(order, decision, on=work.today)
@@ -336,22 +411,53 @@ class OrderService:
             )
         if not response.approved:
             return order, ()
-        return self._reserve(work, order)
+        return self._reserve(work, calls, order, still=still)
 
-    def _reserve(self, work: Work, order: Order) -> tuple[Order, tuple[Shortfall, ...]]:
-        """Reserve every open line; report and handle what stock cannot cover."""
+    def _reserve(
+        self, work: Work, calls: Calls, order: Order, *, still: Callable[[Work], bool]
+    ) -> tuple[Order, tuple[Shortfall, ...]]:
+        """Reserve every open line; report and handle what stock cannot cover.
+
+        Every product is looked up first (an unknown one refuses the order before anything is
+        reserved); the reservations are recorded as intents, then made.
+        """
+        inventory = self._adapters.inventory
+        open_lines = [line for line in order.lines if line.shippable_quantity > 0]
+        for line in open_lines:
+            inventory.stock(line.product_id)
+        taken = {
+            call.idempotency_key
+            for call in work.uow.calls.of_subject(order.order_id)
+            if call.adapter == "inventory" and call.operation == "reserve"
+        }
+        intents = []
+        for line in open_lines:
+            key = reservation_id(order.order_id, line.line_id)
+            generation = 1
+            while key in taken:
+                generation += 1
+                key = f"{reservation_id(order.order_id, line.line_id)}#{generation}"
+            arguments = {
+                "line_id": line.line_id,
+                "product_id": line.product_id,
+                "quantity": str(line.shippable_quantity),
+            }
+            intents.append(Intent("inventory", "reserve", key, order.order_id, arguments))
+        records = calls.begin(intents, still=still)
         shortfalls: list[Shortfall] = []
         policy = self._settings.out_of_stock
-        for line in order.lines:
+        for line, record in zip(open_lines, records, strict=True):
             wanted = line.shippable_quantity
-            if wanted <= 0:
-                continue
-            reservation = self._adapters.inventory.reserve(
-                reservation_id(order.order_id, line.line_id),
-                order_id=order.order_id,
-                line_id=line.line_id,
-                product_id=line.product_id,
-                quantity=wanted,
+            reservation = calls.call(
+                record,
+                partial(
+                    inventory.reserve,
+                    record.idempotency_key,
+                    order_id=order.order_id,
+                    line_id=line.line_id,
+                    product_id=line.product_id,
+                    quantity=wanted,
+                ),
             )
             short = reservation.back_ordered
             if short <= 0:
@@ -373,12 +479,14 @@ class OrderService:
             )
         return order, tuple(shortfalls)
 
-    def _check_held(self, order_id: str, wanted: Mapping[str, Decimal]) -> None:
+    def _check_held(
+        self, order_id: str, wanted: Mapping[str, Decimal], reservations: Mapping[str, str]
+    ) -> None:
         """Refuse a shipment of more than the lines' reservations hold, before anything moves."""
         inventory = self._adapters.inventory
         for line_id, quantity in wanted.items():
             try:
-                held = inventory.held(reservation_id(order_id, line_id))
+                held = inventory.held(reservations[line_id])
             except NotFound as missing:
                 raise InsufficientStock(order_id, line_id, missing.message) from missing
             if held < quantity:
@@ -386,45 +494,38 @@ class OrderService:
                     order_id, line_id, f"{quantity} to ship but only {held} is reserved"
                 )
 
-    def _book(self, request: ShipmentRequest, service: str | None) -> Booking:
-        """Book the cheapest service the carrier quotes, or the one asked for."""
-        carrier = self._adapters.carrier
-        quotes = carrier.quote(request)
+    @staticmethod
+    def _new_shipment_id(uow: UnitOfWork, order_id: str, made: Sequence[ExternalCall]) -> str:
+        """The next shipment id of the order that no booking was ever asked for.
+
+        A booking undone when its command failed keeps its id, so the carrier is never handed
+        a cancelled booking back.
+        """
+        asked = {
+            call.call_id for call in made if call.adapter == "carrier" and call.operation == "book"
+        }
+        number = len(uow.shipments.of_order(order_id)) + 1
+        while call_id("carrier", "book", f"{order_id}-SH{number}") in asked:
+            number += 1
+        return f"{order_id}-SH{number}"
+
+    def _choose_service(self, request: ShipmentRequest, service: str | None) -> str:
+        """The cheapest service the carrier quotes, or the one asked for if it is quoted."""
+        quotes = self._adapters.carrier.quote(request)
         if not quotes:
             raise NoCarrierService(request.shipment_id)
         if service is None:
-            chosen = min(quotes, key=lambda quote: quote.price.amount).service
-        elif any(quote.service == service for quote in quotes):
-            chosen = service
-        else:
-            raise NoCarrierService(request.shipment_id, service)
-        return carrier.book(request, chosen)
+            return min(quotes, key=lambda quote: quote.price.amount).service
+        if any(quote.service == service for quote in quotes):
+            return service
+        raise NoCarrierService(request.shipment_id, service)
 
-    def _commit_stock(
-        self, order_id: str, wanted: Mapping[str, Decimal], tracking_number: str
-    ) -> None:
-        """Take the shipped goods out of stock; if inventory refuses, cancel the booking.
-
-        The reservations were checked just before, so a refusal here means stock was taken
-        meanwhile by someone else; the lines committed before it cannot be taken back through
-        the port, which is why this runs after every other step of the shipment.
-        """
-        inventory = self._adapters.inventory
-        try:
-            for line_id, quantity in wanted.items():
-                try:
-                    inventory.commit(reservation_id(order_id, line_id), quantity)
-                except AdapterRejected as refused:
-                    raise InsufficientStock(order_id, line_id, refused.message) from refused
-        except Exception:
-            # if the cancel fails too, the booking stays: a retry books the same shipment id
-            with contextlib.suppress(AdapterError):
-                self._adapters.carrier.cancel(tracking_number)
-            raise
-
-    def _release(self, order: Order) -> None:
-        for line in order.lines:
-            self._adapters.inventory.release(reservation_id(order.order_id, line.line_id))
+    def _release(self, work: Work, calls: Calls, order: Order) -> None:
+        """Release the order's reservations once the cancellation is committed."""
+        line_ids = [line.line_id for line in order.lines]
+        made = work.uow.calls.of_subject(order.order_id)
+        for key in _reservations(made, order.order_id, line_ids).values():
+            calls.after_commit(Intent("inventory", "release", key, order.order_id))
 
     def _require_prepayment(self, work: Work, order: Order) -> None:
         """A cash-in-advance order ships once what its invoices ask in advance is settled."""
@@ -432,3 +533,8 @@ class OrderService:
         awaited = prepayment_awaited(order, invoices)
         if awaited is not None:
             raise ShipmentAwaitsPayment(order.order_id, str(awaited))
+
+
+def _unchanged(stored: Order) -> Callable[[Work], bool]:
+    """Whether the order is still as the command read it (checked after intents are recorded)."""
+    return lambda work: work.uow.orders.find(stored.order_id) == stored

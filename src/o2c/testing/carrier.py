@@ -123,6 +123,25 @@ class CarrierContract(Contract):
         with pytest.raises(NotFound):
             carrier.track("NO-SUCH-TRACKING-NUMBER")
 
+    def test_the_booking_of_a_shipment_can_be_looked_up(
+        self, carrier: CarrierPort, shipment_request: ShipmentRequest
+    ) -> None:
+        """The status lookup: whoever lost the answer of ``book`` learns what was booked."""
+        assert carrier.find_booking(shipment_request.shipment_id) is None
+        booking = carrier.book(shipment_request, carrier.quote(shipment_request)[0].service)
+        assert carrier.find_booking(shipment_request.shipment_id) == booking
+        assert carrier.find_booking("NO-SUCH-SHIPMENT") is None
+
+    @requires("cancellation")
+    def test_a_cancelled_booking_is_still_found_and_tracks_as_cancelled(
+        self, carrier: CarrierPort, shipment_request: ShipmentRequest
+    ) -> None:
+        booking = carrier.book(shipment_request, carrier.quote(shipment_request)[0].service)
+        carrier.cancel(booking.tracking_number)
+        found = carrier.find_booking(shipment_request.shipment_id)
+        assert found == booking
+        assert carrier.track(found.tracking_number).status is TrackingStatus.CANCELLED
+
     @requires("cancellation")
     def test_a_booking_cancelled_before_pickup_stays_cancelled(
         self, carrier: CarrierPort, shipment_request: ShipmentRequest

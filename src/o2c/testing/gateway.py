@@ -23,7 +23,7 @@ import pytest
 from hypothesis import strategies as st
 
 from o2c.domain.money import Money, from_minor, to_minor
-from o2c.ports.errors import AdapterRejected, DuplicateRequest
+from o2c.ports.errors import AdapterRejected, DuplicateRequest, NotFound
 from o2c.ports.gateways import (
     DEFAULT_WEBHOOK_TOLERANCE,
     GatewayCapabilities,
@@ -193,6 +193,31 @@ class PaymentGatewayContract(Contract):
             gateway_reference=response.gateway_reference, amount=amount, idempotency_key="K-2"
         )
         assert gateway.fetch_status("K-2") == capture
+
+    def test_fetch_status_tells_a_decline_and_a_call_that_never_arrived(
+        self, gateway: PaymentGatewayPort, gateway_tokens: GatewayTokens, currency: str
+    ) -> None:
+        """The status lookup a janitor relies on: a declined call reads as declined, and a key
+        the gateway never saw is ``NotFound`` (the call never left: nothing to undo)."""
+        declined = gateway.authorise(
+            payment_id="PAY-1",
+            amount=from_minor(10_000, currency),
+            payment_token=gateway_tokens.decline,
+            idempotency_key="K-1",
+        )
+        assert gateway.fetch_status("K-1") == declined
+        with pytest.raises(NotFound):
+            gateway.fetch_status("K-NEVER-SENT")
+
+    @requires("refunds")
+    def test_fetch_status_gives_the_outcome_of_a_refund(
+        self, gateway: PaymentGatewayPort, gateway_tokens: GatewayTokens, currency: str
+    ) -> None:
+        amount = from_minor(10_000, currency)
+        reference = self.captured(gateway, gateway_tokens, amount, "K")
+        refund = gateway.refund(gateway_reference=reference, amount=amount, idempotency_key="K-3")
+        assert refund.status is APPROVED
+        assert gateway.fetch_status("K-3") == refund
 
     # --- currencies ---------------------------------------------------------------------------
 

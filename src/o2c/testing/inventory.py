@@ -13,7 +13,7 @@ import attrs
 import pytest
 from hypothesis import strategies as st
 
-from o2c.ports.errors import AdapterRejected, NotFound
+from o2c.ports.errors import AdapterRejected, DuplicateRequest, NotFound
 from o2c.ports.inventory import InventoryPort, Reservation, StockLevel
 from o2c.testing._kit import Contract, override_me, requires, run_property
 
@@ -133,6 +133,17 @@ class InventoryContract(Contract):
         with pytest.raises(AdapterRejected):
             inventory.commit("R-1", D(1))
         assert inventory.stock("P-3") == StockLevel("P-3", D(0), D(0))
+
+    def test_a_commit_under_a_key_happens_once(self, inventory: InventoryPort) -> None:
+        """A commit whose answer was lost is asked again under its key: stock drops once."""
+        self.reserve(inventory, "R-1", "P-1", D(6))
+        inventory.commit("R-1", D(4), idempotency_key="SH-1/1")
+        inventory.commit("R-1", D(4), idempotency_key="SH-1/1")
+        assert inventory.stock("P-1") == StockLevel("P-1", D(6), D(2))
+        assert inventory.held("R-1") == D(2)
+        with pytest.raises(DuplicateRequest):
+            inventory.commit("R-1", D(1), idempotency_key="SH-1/1")
+        assert inventory.stock("P-1") == StockLevel("P-1", D(6), D(2))
 
     def test_release_after_a_partial_commit_frees_only_the_rest(
         self, inventory: InventoryPort

@@ -17,6 +17,7 @@ import attrs
 import pytest
 from hypothesis import strategies as st
 
+from o2c.domain.calls import CallStatus, ExternalCall
 from o2c.domain.customers import Customer
 from o2c.domain.invoicing import Invoice, InvoiceableLine
 from o2c.domain.ledger import JournalEntry, Posting, Side
@@ -116,6 +117,7 @@ _SERIES: dict[str, str] = {
     "payments": "P-",
     "receipts": "R-",
     "shipments": "SH-",
+    "calls": "CALL-",
 }
 _VARIANTS = 8
 """How many different values the property may store under one key of each repository."""
@@ -204,6 +206,22 @@ def _variant_shipment(key: str, n: int) -> Shipment:
     return Shipment(key, _ORDERS[n % 2], (LineQuantity("1", Decimal(1)),), booking, DAY)
 
 
+def _variant_call(key: str, n: int) -> ExternalCall:
+    call = ExternalCall(
+        key, "carrier", "book", f"{key}:book", _ORDERS[n % 2], "ship_order:k-1", _STARTED, _STARTED
+    )
+    status = tuple(CallStatus)[n % len(CallStatus)]
+    if status is CallStatus.SUCCEEDED:
+        return call.succeeded(at=_STARTED)
+    if status is CallStatus.FAILED:
+        return call.failed(at=_STARTED, detail="refused")
+    if status is CallStatus.UNKNOWN:
+        return call.lost(at=_STARTED, detail="timed out")
+    if status is CallStatus.COMPENSATED:
+        return call.compensated(at=_STARTED, detail="cancelled")
+    return call
+
+
 VARIANTS: dict[str, Callable[[str, int], Any]] = {
     "customers": _variant_customer,
     "orders": _variant_order,
@@ -212,6 +230,7 @@ VARIANTS: dict[str, Callable[[str, int], Any]] = {
     "payments": _variant_payment,
     "receipts": _variant_receipt,
     "shipments": _variant_shipment,
+    "calls": _variant_call,
 }
 """Builders of values that differ in what the named queries filter on, per repository."""
 
@@ -276,6 +295,10 @@ def check_named_queries(work: UnitOfWork) -> None:
         assert work.receipts.of_payment(payment_id) == tuple(
             r for r in receipts if r.payment_id == payment_id
         )
+    calls = list(work.calls.values())
+    assert work.calls.unsettled() == tuple(c for c in calls if c.is_unsettled)
+    for order_id in (*_ORDERS, "SO-NONE"):
+        assert work.calls.of_subject(order_id) == tuple(c for c in calls if c.subject == order_id)
     everything = _expected_open(work)
     assert work.open_items.open() == tuple(everything)
     for person in _PEOPLE:

@@ -346,6 +346,11 @@ class TableRateCarrier:
                 )
             shipment.cancelled_at = self._clock.now()
 
+    def find_booking(self, shipment_id: str) -> Booking | None:
+        """The booking made for ``shipment_id`` (cancelled or not), or ``None``."""
+        shipment = self._by_shipment.get(shipment_id)
+        return None if shipment is None else shipment.booking
+
     def bookings(self) -> tuple[Booking, ...]:
         """Every booking made, in booking order (cancelled ones included)."""
         return tuple(shipment.booking for shipment in self._by_shipment.values())

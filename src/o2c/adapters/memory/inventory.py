@@ -48,6 +48,7 @@ class MemoryInventory:
         self.name = name
         self._products: dict[str, _Product] = {}
         self._holds: dict[str, _Hold] = {}
+        self._commits: dict[str, tuple[str, Decimal]] = {}
         self._lock = threading.Lock()
         for product_id, quantity in (stock or {}).items():
             self.receive(product_id, quantity)
@@ -125,13 +126,27 @@ class MemoryInventory:
             self._products[hold.answer.product_id].reserved -= hold.held
             hold.held = Decimal(0)
 
-    def commit(self, reservation_id: str, quantity: Decimal) -> None:
+    def commit(
+        self, reservation_id: str, quantity: Decimal, *, idempotency_key: str | None = None
+    ) -> None:
         """Ship ``quantity`` out of the reservation: on hand and reserved both drop.
 
         ``NotFound`` for an unknown reservation; ``AdapterRejected`` for more than it still holds.
+        Under an ``idempotency_key`` already used for the same request it does nothing; for
+        another request, ``DuplicateRequest``.
         """
         shipped = self._quantity(quantity, "shipped quantity")
         with self._lock:
+            if idempotency_key is not None:
+                done = self._commits.get(idempotency_key)
+                if done is not None:
+                    if done != (reservation_id, shipped):
+                        raise DuplicateRequest(
+                            self.name,
+                            f"commit {idempotency_key} was made for another request",
+                            idempotency_key,
+                        )
+                    return
             hold = self._holds.get(reservation_id)
             if hold is None:
                 raise NotFound(self.name, f"no reservation {reservation_id}", reservation_id)
@@ -145,6 +160,8 @@ class MemoryInventory:
             product.on_hand -= shipped
             product.reserved -= shipped
             hold.held -= shipped
+            if idempotency_key is not None:
+                self._commits[idempotency_key] = (reservation_id, shipped)
 
     def held(self, reservation_id: str) -> Decimal:
         """How much the reservation still holds (zero once shipped or released)."""

@@ -33,6 +33,7 @@ from types import MappingProxyType, TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 from o2c.adapters.indexing import INDEXES, IndexKeys
+from o2c.domain.calls import ExternalCall
 from o2c.domain.cash import Allocation
 from o2c.domain.credit import CreditAccount
 from o2c.domain.customers import Customer
@@ -55,6 +56,7 @@ from o2c.ports.carriers import Shipment
 from o2c.ports.errors import AdapterRejected, AdapterUnavailable, DuplicateRequest, NotFound
 from o2c.ports.persistence import (
     CustomerRepository,
+    ExternalCallRepository,
     IdempotencyRecord,
     InvoiceRepository,
     NumberSequence,
@@ -93,6 +95,7 @@ REPOSITORIES = (
     "shipments",
     "dunning",
     "ledger_outbox",
+    "calls",
 )
 """The repositories of a unit of work, by attribute name; the store keeps one table each."""
 
@@ -380,6 +383,20 @@ class MemoryShipments(MemoryRepository[Shipment]):
         return self._query("order", order_id)
 
 
+class MemoryExternalCalls(MemoryRepository[ExternalCall]):
+    """Calls to other systems, indexed by subject and while unsettled."""
+
+    __slots__ = ()
+
+    def unsettled(self) -> tuple[ExternalCall, ...]:
+        """The calls whose outcome is open, oldest first."""
+        return self._query("unsettled", True)
+
+    def of_subject(self, subject: str) -> tuple[ExternalCall, ...]:
+        """The calls made for ``subject``."""
+        return self._query("subject", subject)
+
+
 class MemoryOpenItems:
     """Issued invoices and charges as open items, answered from both repositories' indexes."""
 
@@ -510,6 +527,7 @@ class MemoryUnitOfWork:
         self._ledger_outbox: MemoryRepository[JournalEntry] = MemoryRepository(
             adapter, "ledger_outbox", tables["ledger_outbox"]
         )
+        self._calls = MemoryExternalCalls(adapter, "calls", tables["calls"])
         self.customers: CustomerRepository = self._customers
         self.credit_accounts: Repository[CreditAccount] = self._credit_accounts
         self.quotes: Repository[Quote] = self._quotes
@@ -524,6 +542,7 @@ class MemoryUnitOfWork:
         self.shipments: ShipmentRepository = self._shipments
         self.dunning: Repository[DunningBook] = self._dunning
         self.ledger_outbox: Repository[JournalEntry] = self._ledger_outbox
+        self.calls: ExternalCallRepository = self._calls
         self._repositories: tuple[MemoryRepository[Any], ...] = (
             self._customers,
             self._credit_accounts,
@@ -538,6 +557,7 @@ class MemoryUnitOfWork:
             self._shipments,
             self._dunning,
             self._ledger_outbox,
+            self._calls,
         )
         self._sequences = MemoryNumberSequence(adapter, self._store._sequences)
         self._commands = MemoryIdempotencyRecord(adapter, self._store._commands)

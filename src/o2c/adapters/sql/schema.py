@@ -16,7 +16,8 @@ The ledger's journal (``o2c_journal_entries`` and ``o2c_journal_postings``, see
 The index columns hold what :mod:`o2c.adapters.indexing` derives from the value; keys with several
 values (the orders an invoice bills, the accounts a customer pays from) live in side tables. Open
 amounts are integer minor units, dates are ``DATE``: never floats. The first migration creates
-exactly these tables; a test compares them.
+exactly these tables and the second adds ``o2c_calls`` (calls to other systems); a test compares
+them.
 """
 
 from __future__ import annotations
@@ -138,6 +139,18 @@ shipments = _document_table("shipments", sa.Column("order_id", sa.Text, nullable
 sa.Index(None, shipments.c.order_id, shipments.c.position)
 dunning = _document_table("dunning")
 ledger_outbox = _document_table("ledger_outbox")
+calls = _document_table(
+    "calls",
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("unsettled", sa.Boolean, nullable=False),
+)
+sa.Index(None, calls.c.subject, calls.c.position)
+sa.Index(
+    "ix_o2c_calls_unsettled",
+    calls.c.position,
+    sqlite_where=calls.c.unsettled == sa.true(),
+    postgresql_where=calls.c.unsettled == sa.true(),
+)
 
 customer_payer_accounts = sa.Table(
     "o2c_customers_payer_accounts",
@@ -208,6 +221,7 @@ repository_tables: dict[str, sa.Table] = {
     "shipments": shipments,
     "dunning": dunning,
     "ledger_outbox": ledger_outbox,
+    "calls": calls,
 }
 """The table of each repository, by the unit of work's attribute name."""
 

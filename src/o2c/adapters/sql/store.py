@@ -39,6 +39,7 @@ from o2c import codec
 from o2c.adapters import indexing
 from o2c.adapters.sql import schema
 from o2c.adapters.sql._urls import database_url, is_sqlite, is_sqlite_file, shown
+from o2c.domain.calls import ExternalCall
 from o2c.domain.cash import Allocation
 from o2c.domain.credit import CreditAccount
 from o2c.domain.customers import Customer
@@ -68,6 +69,7 @@ from o2c.ports.errors import (
 )
 from o2c.ports.persistence import (
     CustomerRepository,
+    ExternalCallRepository,
     IdempotencyRecord,
     InvoiceRepository,
     NumberSequence,
@@ -244,6 +246,10 @@ def _shipment_columns(shipment: Shipment) -> dict[str, Any]:
     return {"order_id": shipment.order_id}
 
 
+def _call_columns(call: ExternalCall) -> dict[str, Any]:
+    return {"subject": call.subject, "unsettled": call.is_unsettled}
+
+
 @attrs.frozen
 class _Side:
     """A side table holding a multi-valued index key of a repository."""
@@ -286,6 +292,7 @@ _KINDS: Mapping[str, _Kind] = {
     "shipments": _Kind(Shipment, _shipment_columns),
     "dunning": _Kind(DunningBook),
     "ledger_outbox": _Kind(JournalEntry),
+    "calls": _Kind(ExternalCall, _call_columns),
 }
 
 
@@ -369,8 +376,9 @@ class _Statements:
             self.queries["open_of"] = read.where(
                 is_open, c.customer_id == _param("customer"), c.currency == _param("currency")
             ).order_by(c.position)
-        if "unresolved" in c:
-            self.queries["unresolved"] = read.where(c.unresolved == sa.true()).order_by(c.position)
+        for flag in ("unresolved", "unsettled"):
+            if flag in c:
+                self.queries[flag] = read.where(c[flag] == sa.true()).order_by(c.position)
         for column in (
             "status",
             "awaiting_invoice",
@@ -378,6 +386,7 @@ class _Statements:
             "gateway_reference",
             "source_id",
             "payment_id",
+            "subject",
         ):
             if column in c:
                 self.queries[column] = read.where(c[column] == _param("value")).order_by(c.position)
@@ -928,6 +937,20 @@ class SqlShipments(SqlRepository[Shipment]):
         return self._query("order_id", value=order_id)
 
 
+class SqlExternalCalls(SqlRepository[ExternalCall]):
+    """Calls to other systems, with subject and unsettled state in columns."""
+
+    __slots__ = ()
+
+    def unsettled(self) -> tuple[ExternalCall, ...]:
+        """The calls whose outcome is open, oldest first."""
+        return self._query("unsettled")
+
+    def of_subject(self, subject: str) -> tuple[ExternalCall, ...]:
+        """The calls made for ``subject``."""
+        return self._query("subject", value=subject)
+
+
 class SqlOpenItems:
     """Issued invoices and charges as open items, from the partial indexes of open rows."""
 
@@ -1143,6 +1166,7 @@ class SqlUnitOfWork:
         self.shipments: ShipmentRepository = self._shipments
         self.dunning: Repository[DunningBook] = plain("dunning")
         self.ledger_outbox: Repository[JournalEntry] = plain("ledger_outbox")
+        self.calls: ExternalCallRepository = SqlExternalCalls(transaction, statements["calls"])
         self.sequences: NumberSequence = SqlNumberSequence(transaction)
         self.commands: IdempotencyRecord = SqlIdempotencyRecord(transaction)
         self._repositories: tuple[SqlRepository[Any], ...] = tuple(
