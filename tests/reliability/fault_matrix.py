@@ -494,6 +494,15 @@ class Reference:
     notices: frozenset[str]
 
 
+def reference_of(rig: Rig, outcomes: Sequence[StepOutcome]) -> Reference:
+    """What a run (the dry run) committed, to check other runs against."""
+    return Reference(
+        tuple(o.result for o in outcomes),
+        dict(rig.events.heard),
+        frozenset(n.notification_id for n in rig.notifier.delivered()),
+    )
+
+
 def check(rig: Rig, outcomes: Sequence[StepOutcome], reference: Reference | None) -> dict[str, str]:
     """The invariants this run breaks, each with what was seen."""
     broken: dict[str, str] = {}
@@ -743,11 +752,7 @@ def run_matrix(
     """The dry run, then one run per broken call number (every ``every``-th) and fault kind."""
     dry = FaultPlan.dry_run()
     rig, outcomes, dry_broken = one_run(store, dry, None)
-    reference = Reference(
-        tuple(o.result for o in outcomes),
-        dict(rig.events.heard),
-        frozenset(n.notification_id for n in rig.notifier.delivered()),
-    )
+    reference = reference_of(rig, outcomes)
     calls = dry.calls
     chosen = tuple(numbers) if numbers is not None else tuple(range(1, len(calls) + 1, every))
     runs: list[Run] = []

@@ -68,17 +68,16 @@ def test_a_fault_the_services_survive_today_ends_consistent(
     assert run.broken == {}, _report(matrix)
 
 
-def test_the_harness_sees_a_half_done_command() -> None:
-    """A commit whose answer is lost after the gateway took the money must be caught somewhere:
-    the harness reports it rather than calling the run consistent, or the services settle it.
-    Either way the report names the call that was broken."""
+def test_a_run_names_the_call_it_broke_and_the_step_that_made_it() -> None:
     dry = FaultPlan.dry_run()
     one_run("memory", dry, None)
     number = next(call.number for call in dry.calls if call.operation == "inventory.commit")
     matrix = run_matrix("memory", numbers=[number], kinds=[FaultKind.LOST_ANSWER])
     (run,) = matrix.runs
+    assert (run.number, run.kind) == (number, FaultKind.LOST_ANSWER)
     assert run.operation == "inventory.commit"
     assert run.step == "ship_order SO-1"
+    assert matrix.calls == len(dry.calls)
 
 
 def test_every_fault_in_the_cycle_ends_consistent_in_memory() -> None:
