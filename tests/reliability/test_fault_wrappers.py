@@ -199,3 +199,15 @@ def test_a_publisher_publishes_only_when_the_fault_comes_after(kind: FaultKind, 
     with pytest.raises(AdapterUnavailable):
         faulty_publisher(publish, plan)((_Event(), _Event()))
     assert len(listener.events) == heard
+
+
+def test_answers_given_while_paused_are_kept_with_number_zero() -> None:
+    plan = FaultPlan.dry_run()
+    inventory = FaultyInventory(MemoryInventory({"WIDGET": 10}), plan)
+    with plan.paused():
+        _reserve(inventory, "R-1")
+    _reserve(inventory, "R-2")
+    assert [(a.number, a.arguments["reservation_id"]) for a in inventory.answers] == [
+        (0, "R-1"),
+        (1, "R-2"),
+    ]

@@ -34,7 +34,8 @@ really answered (the calls that took effect, including those whose answer was th
 test can compare the other system's state with the books.
 
 Reading an adapter while checking the outcome should not count as a call of the run: read the
-wrapped adapter (``wrapper.inner``) or read inside :meth:`FaultPlan.paused`.
+wrapped adapter (``wrapper.inner``) or read inside :meth:`FaultPlan.paused` (calls made while
+paused are neither counted nor broken, but their answers are still kept).
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ class Answer:
     """What a wrapped adapter really answered to one call that reached it."""
 
     number: int
+    """The call's number in the run; 0 for a call made while the plan was paused."""
     method: str
     arguments: Mapping[str, object]
     result: object
@@ -186,7 +188,10 @@ class FaultPlan:
 
     @contextmanager
     def paused(self) -> Iterator[None]:
-        """Calls made inside the block are neither counted nor broken (checks, set-up)."""
+        """Calls made inside the block are neither counted nor broken (checks, set-up).
+
+        The wrappers still keep what the adapter answered (:attr:`FaultyInventory.answers`…).
+        """
         self._paused += 1
         try:
             yield
@@ -200,22 +205,26 @@ class FaultPlan:
         act: Callable[[], R],
         *,
         adapter: str | None = None,
-        answered: Callable[[R, bool], None] | None = None,
+        answered: Callable[[int, R, bool], None] | None = None,
     ) -> R:
         """Run ``act`` as call ``port.method`` of the run, breaking it if the plan says so.
 
         ``adapter`` is the name given to the injected adapter errors (default: ``port``).
-        ``answered`` hears the wrapped adapter's result and whether it was lost.
+        ``answered`` hears, for every call that reached ``act``, the call's number (0 while
+        :meth:`paused`), the result and whether the caller lost it.
         """
         if self._paused:
-            return act()
+            result = act()
+            if answered is not None:
+                answered(0, result, False)
+            return result
         number = len(self._calls) + 1
         kind = self.faults.get(number)
         self._calls.append(PortCall(number, port, method, kind))
         if kind is None:
             result = act()
             if answered is not None:
-                answered(result, False)
+                answered(number, result, False)
             return result
         name = adapter or port
         where = f"call {number} ({port}.{method})"
@@ -227,7 +236,7 @@ class FaultPlan:
             raise InjectedCrash(f"injected crash at {where}")
         result = act()
         if answered is not None:
-            answered(result, True)
+            answered(number, result, True)
         raise AdapterUnavailable(name, f"injected lost answer at {where}: the call took effect")
 
 
@@ -246,9 +255,7 @@ class _Wrapper:
         return tuple(self._answers)
 
     def _run(self, method: str, act: Callable[[], R], **arguments: object) -> R:
-        number = self.plan.count + 1
-
-        def answered(result: R, lost: bool) -> None:
+        def answered(number: int, result: R, lost: bool) -> None:
             self._answers.append(Answer(number, method, dict(arguments), result, lost))
 
         return self.plan.call(self.port, method, act, adapter=self._adapter_name, answered=answered)
