@@ -27,6 +27,10 @@ What the run committed is known exactly when every command completed with the dr
 (the cycle is deterministic): the dry run's events and notifications are then the reference. A
 run that went another way is checked against what the plugin heard instead.
 
+Until events carry ids, the listening plugin can only tell events apart by what they say: two
+distinct events that say the same thing (an invoice paid, reopened and paid again on the same
+day) count as one, so losing one of them goes unseen. Once events carry ids, each is counted.
+
 Run it as a script for the counts (``python tests/reliability/fault_matrix.py --store sqlite``);
 ``tests/reliability/test_fault_matrix.py`` asserts that every run is consistent.
 """
