@@ -38,6 +38,7 @@ Run it as a script for the counts (``python tests/reliability/fault_matrix.py --
 from __future__ import annotations
 
 import argparse
+import atexit
 import shutil
 import sys
 import tempfile
@@ -731,6 +732,7 @@ def _template() -> Path:
     """An empty book with the schema in place, made once: copying it is faster than migrating."""
     if "sqlite" not in _TEMPLATES:
         folder = Path(tempfile.mkdtemp(prefix="o2c-faults-template-"))
+        atexit.register(shutil.rmtree, folder, True)
         app = o2c.bootstrap(config_for("sqlite", folder), load_entry_points=False)
         store = getattr(app.adapters.unit_of_work, "__self__", None)
         closing = getattr(store, "close", None)

@@ -31,7 +31,6 @@ from o2c.testing.faults import (
     FaultyLedger,
     FaultyListener,
     FaultyNotifier,
-    InjectedCrash,
     faulty_publisher,
     faulty_unit_of_work,
 )
@@ -65,7 +64,7 @@ def test_calls_are_numbered_across_every_wrapper_of_a_plan() -> None:
     [
         (FaultKind.UNAVAILABLE, AdapterUnavailable),
         (FaultKind.REJECTED, AdapterRejected),
-        (FaultKind.CRASH, InjectedCrash),
+        (FaultKind.CRASH, RuntimeError),
     ],
 )
 def test_a_fault_before_the_call_leaves_the_adapter_untouched(
@@ -85,8 +84,10 @@ def test_a_fault_before_the_call_leaves_the_adapter_untouched(
 
 
 def test_a_crash_is_outside_the_o2c_error_family() -> None:
-    assert issubclass(InjectedCrash, RuntimeError)
-    assert not issubclass(InjectedCrash, O2CError)
+    plan = FaultPlan.single(1, FaultKind.CRASH)
+    with pytest.raises(RuntimeError) as raised:
+        FaultyNotifier(OutboxNotifier(), plan).send(Notification("N-1", "C-1", "hello", NOW))
+    assert not isinstance(raised.value, O2CError)
 
 
 def test_a_lost_answer_acts_and_then_raises_a_retryable_error() -> None:

@@ -16,8 +16,8 @@ The kinds are the four ways a call to another system goes wrong:
 
 * :attr:`FaultKind.UNAVAILABLE`: ``AdapterUnavailable`` before the call (retryable);
 * :attr:`FaultKind.REJECTED`: ``AdapterRejected`` before the call (permanent for that request);
-* :attr:`FaultKind.CRASH`: an exception outside the o2c family (:class:`InjectedCrash`, a
-  ``RuntimeError``), as a driver bug or a broken plugin raises;
+* :attr:`FaultKind.CRASH`: a bare ``RuntimeError`` before the call, outside the o2c errors, as a
+  driver bug or a broken plugin raises;
 * :attr:`FaultKind.LOST_ANSWER`: the call **takes effect**, then ``AdapterUnavailable`` is raised,
   as when a timeout hides that the other system did the work.
 
@@ -79,7 +79,6 @@ __all__ = [
     "FaultyListener",
     "FaultyNotifier",
     "FaultyUnitOfWork",
-    "InjectedCrash",
     "PortCall",
     "faulty_publisher",
     "faulty_unit_of_work",
@@ -96,7 +95,7 @@ class FaultKind(enum.Enum):
     REJECTED = "rejected"
     """``AdapterRejected`` before the call: the other system refused this request."""
     CRASH = "crash"
-    """:class:`InjectedCrash` (a ``RuntimeError``) before the call: a bug, not an o2c error."""
+    """A bare ``RuntimeError`` before the call: a bug, not an o2c error."""
     LOST_ANSWER = "lost_answer"
     """The call takes effect, then ``AdapterUnavailable``: the work is done, the answer lost."""
 
@@ -104,14 +103,6 @@ class FaultKind(enum.Enum):
     def acts(self) -> bool:
         """Whether the call reaches the wrapped adapter before the failure."""
         return self is FaultKind.LOST_ANSWER
-
-
-class InjectedCrash(RuntimeError):
-    """The arbitrary exception of :attr:`FaultKind.CRASH`.
-
-    Deliberately outside the o2c error family: it stands for what a buggy driver or plugin raises,
-    which the services must survive without knowing it.
-    """
 
 
 @attrs.frozen
@@ -233,7 +224,8 @@ class FaultPlan:
         if kind is FaultKind.REJECTED:
             raise AdapterRejected(name, f"injected refusal at {where}", "injected")
         if kind is FaultKind.CRASH:
-            raise InjectedCrash(f"injected crash at {where}")
+            # Deliberately outside the o2c error family: what a buggy driver or plugin raises.
+            raise RuntimeError(f"injected crash at {where}")
         result = act()
         if answered is not None:
             answered(number, result, True)
