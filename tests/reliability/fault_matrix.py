@@ -6,7 +6,8 @@ through ``o2c.bootstrap()`` with every adapter wrapped by :mod:`o2c.testing.faul
 the port calls. Then, for every call number and every :class:`~o2c.testing.faults.FaultKind`,
 the cycle runs again with that one call broken. A command that raises is retried with the same
 idempotency key (three times), then the janitor runs and the event outbox is delivered when the
-services have them, then it is retried twice more; the cycle then goes on. At the end the ledger
+services have them, then it is retried twice more; once the command got through after a fault,
+the janitor and the outbox run too. The cycle then goes on. At the end the ledger
 outbox is flushed (and the janitor and the outbox run once more), and the run is checked:
 
 * ``stock_orphaned``: stock held by a reservation that no order line needs;
@@ -493,10 +494,12 @@ def drive(rig: Rig) -> tuple[tuple[StepOutcome, ...], str]:
         error = ""
         done = False
         result: object = None
+        swept = False
         try:
             for round_ in range(RETRIES_BEFORE_JANITOR + 1 + RETRIES_AFTER_JANITOR):
                 if round_ == RETRIES_BEFORE_JANITOR + 1:
                     _attempt(lambda: janitor(s))
+                    swept = True
                 attempts += 1
                 done, result, error = _attempt(lambda: step.run(s, rig, memo))  # noqa: B023
                 if done:
@@ -504,6 +507,9 @@ def drive(rig: Rig) -> tuple[tuple[StepOutcome, ...], str]:
         except Blocked as missing:
             outcomes.append(StepOutcome(step.name, first, blocked=True, error=f"needs {missing}"))
             continue
+        if attempts > 1 and not swept:
+            # After a fault the janitor runs once the retry got through, before the cycle goes on.
+            _attempt(lambda: janitor(s))
         outcomes.append(StepOutcome(step.name, first, result, attempts, done, error=error))
     sweep = ""
     for _ in range(RETRIES_BEFORE_JANITOR + 1):

@@ -10,6 +10,9 @@ inconsistent run.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import fault_matrix
 import pytest
 from fault_matrix import Matrix, details, one_run, run_matrix, summary
 
@@ -94,3 +97,35 @@ def test_every_fault_in_the_cycle_ends_consistent_on_sqlite() -> None:
     assert matrix.dry_run_broken == {}
     assert len(matrix.runs) == matrix.calls
     assert matrix.inconsistent == (), _report(matrix)
+
+
+class _Sweeper:
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def run(self) -> None:
+        self.runs += 1
+
+    def deliver(self) -> None:
+        self.runs += 1
+
+
+def test_the_janitor_and_the_outbox_run_when_the_services_have_them() -> None:
+    services = SimpleNamespace(janitor=_Sweeper(), outbox=_Sweeper())
+    fault_matrix.janitor(services)  # type: ignore[arg-type]
+    assert (services.janitor.runs, services.outbox.runs) == (1, 1)
+    fault_matrix.janitor(SimpleNamespace())  # type: ignore[arg-type]  # neither: nothing to run
+
+
+def test_after_a_fault_the_janitor_runs_before_the_cycle_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    swept: list[int] = []
+    monkeypatch.setattr(fault_matrix, "janitor", lambda services: swept.append(1))
+    dry = FaultPlan.dry_run()
+    one_run("memory", dry, None)
+    assert len(swept) == 1  # the closing sweep only
+    swept.clear()
+    number = next(call.number for call in dry.calls if call.operation == "carrier.book")
+    one_run("memory", FaultPlan.single(number, FaultKind.UNAVAILABLE), None)
+    assert len(swept) == 2  # after the retried shipment, and the closing sweep
