@@ -525,6 +525,8 @@ class FaultyUnitOfWork:
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for what this class does not define: the repositories and queries.
+        if name == "inner":  # not set yet (a copy being made): no wrapped unit of work to ask
+            raise AttributeError(name)
         return getattr(self.inner, name)
 
     def __enter__(self) -> Self:
