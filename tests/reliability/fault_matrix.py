@@ -1,7 +1,8 @@
 """The fault matrix: a whole order-to-cash cycle, broken at every port call in every way.
 
 A dry run drives the cycle (order → reserve → ship → invoice → card authorise / capture / refund
-→ bank receipt → cash application → credit note → dunning → ledger flush → event delivery)
+→ bank receipt → cash application → a pending card authorisation resolved, voided and its order
+cancelled → credit note → dunning → ledger flush → event delivery)
 through ``o2c.bootstrap()`` with every adapter wrapped by :mod:`o2c.testing.faults`, and counts
 the port calls. Then, for every call number and every :class:`~o2c.testing.faults.FaultKind`,
 the cycle runs again with that one call broken. A command that raises is retried with the same
@@ -371,6 +372,25 @@ def cycle() -> tuple[Step, ...]:
             memo["advanced"] = True
         return None
 
+    def place_4(s: Services, rig: Rig, memo: Memo) -> object:
+        return s.orders.place_order(
+            "SO-4", "C-1", [line("1", "GADGET", 1, "25.00")], idempotency_key="place-4"
+        )
+
+    def authorise_pending(s: Services, rig: Rig, memo: Memo) -> object:
+        result = s.cards.authorise("SO-4", "tok_pending", idempotency_key="auth-4")
+        memo["payment-4"] = result.payment_id
+        return result
+
+    def resolve(s: Services, rig: Rig, memo: Memo) -> object:
+        return s.cards.resolve_pending(_need(memo, "payment-4"), idempotency_key="resolve-4")
+
+    def void(s: Services, rig: Rig, memo: Memo) -> object:
+        return s.cards.void(_need(memo, "payment-4"), idempotency_key="void-4")
+
+    def cancel_4(s: Services, rig: Rig, memo: Memo) -> object:
+        return s.orders.cancel_order("SO-4", reason="changed mind", idempotency_key="cancel-4")
+
     def track(s: Services, rig: Rig, memo: Memo) -> object:
         return s.orders.track_shipment(_need(memo, "shipment-1"), idempotency_key="track-1")
 
@@ -414,7 +434,12 @@ def cycle() -> tuple[Step, ...]:
         Step("invoice_order SO-3", invoice_3),
         Step("import_receipts (on account)", unreferenced_receipt),
         Step("cash.apply_receipt", cash_application),
+        Step("place_order SO-4", place_4),
+        Step("cards.authorise (pending)", authorise_pending),
         Step("clock +55 days", time_passes),
+        Step("cards.resolve_pending", resolve),
+        Step("cards.void", void),
+        Step("cancel_order SO-4", cancel_4),
         Step("track_shipment", track),
         Step("run_dunning", dunning),
         Step("import_receipts (settle)", final_receipts),
