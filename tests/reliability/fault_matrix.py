@@ -47,7 +47,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -471,13 +471,19 @@ def set_up(rig: Rig) -> None:
         )
 
 
+JANITOR_AGE = timedelta(0)
+"""The janitor settles every open call: the clock is fixed and no command runs beside it."""
+
+
 def janitor(services: Services) -> None:
-    """Run the janitor and deliver the event outbox, where the services have them."""
-    sweeper = getattr(services, "janitor", None)
-    if sweeper is not None:
-        sweeper.run()
+    """Run the janitor, which also delivers waiting events and notices once the outbox is wired.
+
+    One janitor run is what an operator schedules. Until the services wire the outbox delivery
+    into it (``janitor.deliver``), the outbox is delivered here, if the services have one.
+    """
+    services.janitor.run(older_than=JANITOR_AGE)
     outbox = getattr(services, "outbox", None)
-    if outbox is not None:
+    if services.janitor.deliver is None and outbox is not None:
         outbox.deliver()
 
 

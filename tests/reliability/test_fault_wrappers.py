@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -20,8 +21,12 @@ from o2c.adapters.memory import (
 from o2c.domain.customers import Customer
 from o2c.domain.errors import InvalidInput, O2CError
 from o2c.domain.events import DomainEvent
+from o2c.ports.carriers import CarrierPort
 from o2c.ports.errors import AdapterRejected, AdapterUnavailable
-from o2c.ports.notifications import Notification
+from o2c.ports.gateways import PaymentGatewayPort
+from o2c.ports.inventory import InventoryPort
+from o2c.ports.ledger import LedgerPort
+from o2c.ports.notifications import Notification, Notifier
 from o2c.testing.faults import (
     FaultKind,
     FaultPlan,
@@ -212,3 +217,56 @@ def test_answers_given_while_paused_are_kept_with_number_zero() -> None:
         (0, "R-1"),
         (1, "R-2"),
     ]
+
+
+_WRAPPERS = [
+    (FaultyInventory, InventoryPort),
+    (FaultyCarrier, CarrierPort),
+    (FaultyGateway, PaymentGatewayPort),
+    (FaultyLedger, LedgerPort),
+    (FaultyNotifier, Notifier),
+]
+
+
+def _methods(protocol: type) -> dict[str, inspect.Signature]:
+    return {
+        name: inspect.signature(member)
+        for name, member in vars(protocol).items()
+        if not name.startswith("_") and callable(member)
+    }
+
+
+@pytest.mark.parametrize(("wrapper", "protocol"), _WRAPPERS)
+def test_every_wrapper_has_each_method_of_its_port_with_the_same_parameters(
+    wrapper: type, protocol: type
+) -> None:
+    # bootstrap only checks that the names exist; a wrapper that drops a keyword (an
+    # idempotency key) would pass it and break the call it wraps at run time.
+    for name, expected in _methods(protocol).items():
+        assert hasattr(wrapper, name), f"{wrapper.__name__} lacks {name}"
+        got = inspect.signature(getattr(wrapper, name))
+        assert [(p.name, p.kind, p.default) for p in got.parameters.values()] == [
+            (p.name, p.kind, p.default) for p in expected.parameters.values()
+        ], f"{wrapper.__name__}.{name}{got} differs from {protocol.__name__}.{name}{expected}"
+
+
+def test_an_inventory_commit_passes_its_idempotency_key_on() -> None:
+    inner = MemoryInventory({"WIDGET": 10})
+    plan = FaultPlan.single(2, FaultKind.LOST_ANSWER)
+    inventory = FaultyInventory(inner, plan)
+    _reserve(inventory, "R-1")
+    with pytest.raises(AdapterUnavailable):
+        inventory.commit("R-1", Decimal(1), idempotency_key="ship-1")
+    inventory.commit("R-1", Decimal(1), idempotency_key="ship-1")  # asked again: once only
+    assert inner.stock("WIDGET").on_hand == Decimal(9)
+    assert inventory.answers[-1].arguments["idempotency_key"] == "ship-1"
+
+
+def test_a_carrier_status_lookup_goes_through_the_plan() -> None:
+    clock = FixedClock(NOW)
+    plan = FaultPlan.single(2, FaultKind.UNAVAILABLE)
+    carrier = FaultyCarrier(TableRateCarrier(clock), plan)
+    assert carrier.find_booking("SH-1") is None
+    with pytest.raises(AdapterUnavailable, match=r"call 2 \(carrier\.find_booking\)"):
+        carrier.find_booking("SH-1")
+    assert [c.operation for c in plan.calls] == ["carrier.find_booking"] * 2

@@ -302,13 +302,16 @@ class FaultyInventory(_Wrapper):
             "release", lambda: self.inner.release(reservation_id), reservation_id=reservation_id
         )
 
-    def commit(self, reservation_id: str, quantity: Decimal) -> None:
-        """Commit stock through the wrapped adapter."""
+    def commit(
+        self, reservation_id: str, quantity: Decimal, *, idempotency_key: str | None = None
+    ) -> None:
+        """Commit stock through the wrapped adapter (once per ``idempotency_key``)."""
         self._run(
             "commit",
-            lambda: self.inner.commit(reservation_id, quantity),
+            lambda: self.inner.commit(reservation_id, quantity, idempotency_key=idempotency_key),
             reservation_id=reservation_id,
             quantity=quantity,
+            idempotency_key=idempotency_key,
         )
 
     def held(self, reservation_id: str) -> Decimal:
@@ -354,9 +357,25 @@ class FaultyCarrier(_Wrapper):
             "cancel", lambda: self.inner.cancel(tracking_number), tracking_number=tracking_number
         )
 
+    def find_booking(self, shipment_id: str) -> Booking | None:
+        """Ask the wrapped carrier for the booking made for a shipment (the status lookup)."""
+        return self._run(
+            "find_booking",
+            lambda: self.inner.find_booking(shipment_id),
+            shipment_id=shipment_id,
+        )
+
     def bookings(self) -> tuple[Booking, ...]:
-        """Every booking the wrapped carrier made (its caller saw the answer or not)."""
-        return tuple(answer.result for answer in self.answers if isinstance(answer.result, Booking))
+        """Every booking the wrapped carrier answered with (its caller saw it or not), once each.
+
+        A booking found by :meth:`find_booking` is one the carrier made earlier, so it is kept
+        once, by its tracking number.
+        """
+        found: dict[str, Booking] = {}
+        for answer in self.answers:
+            if isinstance(answer.result, Booking):
+                found.setdefault(answer.result.tracking_number, answer.result)
+        return tuple(found.values())
 
 
 class FaultyGateway(_Wrapper):
