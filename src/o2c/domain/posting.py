@@ -21,7 +21,8 @@ event it collects to :func:`journal_entries` and nothing is counted twice:
   bad-debt write-off. A reopened invoice posts only the customer credit it reclaimed.
 * **Gateway events post nothing.** A captured card payment becomes a receipt (method ``card``) and
   posts as one, through gateway clearing; a gateway refund or chargeback posts as the refund or the
-  reversal of that receipt. Gateway payouts post with :meth:`PostingRules.gateway_settled`.
+  reversal of that receipt. Gateway payouts post from
+  :class:`~o2c.domain.payouts.GatewayPayoutSettled` with :meth:`PostingRules.gateway_settled`.
 
 Entry ids derive from the event's content (``INV-1:invoice_issued``,
 ``R-1/INV-1@0.00:receipt_applied``), so the same event always gives the same entries and posting
@@ -58,6 +59,7 @@ from o2c.domain.invoicing import (
 )
 from o2c.domain.ledger import AccountRole, ChartOfAccounts, JournalEntry, Posting, Side
 from o2c.domain.money import Money, from_minor, is_exact, to_minor, total, zero
+from o2c.domain.payouts import GatewayPayoutSettled
 from o2c.domain.receipts import PaymentMethod
 
 __all__ = ["AmountLine", "POSTING_HANDLERS", "PostingRules", "journal_entries", "receipt_account"]
@@ -867,6 +869,16 @@ def _interest_charged(event: InterestCharged, rules: PostingRules) -> Entries:
     return (rules.interest_charged(event.charge_id, event.customer_id, event.on, event.amount),)
 
 
+# --- gateway payouts ----------------------------------------------------------------------------
+
+
+def _payout_settled(event: GatewayPayoutSettled, rules: PostingRules) -> Entries:
+    entry = rules.gateway_settled(event.payout_id, event.on, event.gross, event.fees)
+    if not event.gateway:
+        return (entry,)
+    return (attrs.evolve(entry, metadata={**dict(entry.metadata), "gateway": event.gateway}),)
+
+
 # --- the table ----------------------------------------------------------------------------------
 
 Handler = Callable[[Any, PostingRules], Entries]
@@ -884,6 +896,7 @@ POSTING_HANDLERS: Mapping[type[DomainEvent], Handler] = MappingProxyType(
         ReceiptRefunded: _receipt_refunded,
         DunningFeeCharged: _fee_charged,
         InterestCharged: _interest_charged,
+        GatewayPayoutSettled: _payout_settled,
     }
 )
 """The event types that may post, each with the function that builds its entries."""

@@ -1,0 +1,54 @@
+"""The ledger beyond the journal: daily totals per account, closed periods and the lock date.
+
+Revision 0004. ``o2c_journal_totals`` is filled from the journal already posted, so a book
+upgraded from an earlier revision reads the same trial balance as before.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision: str | None = "0001"
+branch_labels: tuple[str, ...] | None = None
+depends_on: tuple[str, ...] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "o2c_journal_totals",
+        sa.Column("account", sa.Text, nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("entry_date", sa.Date, nullable=False),
+        sa.Column("debit_minor", sa.BigInteger, nullable=False),
+        sa.Column("credit_minor", sa.BigInteger, nullable=False),
+        sa.PrimaryKeyConstraint("account", "currency", "entry_date", name="pk_o2c_journal_totals"),
+    )
+    op.execute(
+        "INSERT INTO o2c_journal_totals (account, currency, entry_date, debit_minor, credit_minor)"
+        " SELECT p.account, p.currency, e.entry_date,"
+        " SUM(CASE WHEN p.side = 'debit' THEN p.amount_minor ELSE 0 END),"
+        " SUM(CASE WHEN p.side = 'credit' THEN p.amount_minor ELSE 0 END)"
+        " FROM o2c_journal_postings p JOIN o2c_journal_entries e ON e.entry_id = p.entry_id"
+        " GROUP BY p.account, p.currency, e.entry_date"
+    )
+    op.create_table(
+        "o2c_ledger_periods",
+        sa.Column("period", sa.String(7), nullable=False, comment="YYYY-MM"),
+        sa.Column("state", sa.String(6), nullable=False),
+        sa.CheckConstraint("state IN ('open', 'closed')", name="ck_o2c_ledger_periods_state"),
+        sa.PrimaryKeyConstraint("period", name="pk_o2c_ledger_periods"),
+    )
+    op.create_table(
+        "o2c_ledger_controls",
+        sa.Column("name", sa.String(40), nullable=False),
+        sa.Column("value", sa.Text, nullable=True),
+        sa.PrimaryKeyConstraint("name", name="pk_o2c_ledger_controls"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("o2c_ledger_controls")
+    op.drop_table("o2c_ledger_periods")
+    op.drop_table("o2c_journal_totals")
