@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TextIO, runtime_checkable
 
 import attrs
 
-from o2c.domain.ledger import JournalEntry, TrialBalance
+from o2c.domain.ledger import ChartOfAccounts, JournalEntry, TrialBalance
 from o2c.domain.money import Money
 from o2c.domain.periods import ClosedPeriodPolicy, PostingPeriods
 from o2c.ports.errors import AdapterRejected
 
-__all__ = ["JournalReader", "LedgerPort", "PeriodKeeper", "PeriodRefused", "PostingResult"]
+__all__ = [
+    "JournalExporter",
+    "JournalReader",
+    "LedgerPort",
+    "PeriodKeeper",
+    "PeriodRefused",
+    "PostingResult",
+]
 
 
 @attrs.frozen
@@ -105,4 +112,25 @@ class PeriodKeeper(Protocol):
 
     def change_periods(self, change: Callable[[PostingPeriods], PostingPeriods]) -> PostingPeriods:
         """Apply ``change`` to the periods atomically (no batch posts meanwhile); the result."""
+        ...
+
+
+class JournalExporter(Protocol):
+    """Writes journal entries in one file format (Beancount, CSV...), for other tools to read."""
+
+    name: str
+    """The name the format is chosen by."""
+    suffix: str
+    """The usual file name suffix, e.g. ``.beancount``."""
+
+    def write(
+        self,
+        entries: Iterable[JournalEntry],
+        out: TextIO,
+        *,
+        chart: ChartOfAccounts | None = None,
+        opening: TrialBalance | None = None,
+        opening_date: date | None = None,
+    ) -> int:
+        """Write ``entries`` to ``out`` (``opening``: balances before them); return how many."""
         ...

@@ -9,6 +9,7 @@ from o2c.services.cash import CashService
 from o2c.services.context import Adapters, Settings
 from o2c.services.customers import CustomerService
 from o2c.services.dunning import DunningService
+from o2c.services.ledger import LedgerService
 from o2c.services.orders import OrderService
 from o2c.services.reports import ReportService
 
@@ -18,8 +19,9 @@ __all__ = ["Services"]
 class Services:
     """The application services over one set of adapters and settings.
 
-    ``customers``, ``orders``, ``billing``, ``cards``, ``cash``, ``dunning`` and ``reports``
-    hold the use cases; every command takes an ``idempotency_key`` and runs in one unit of work.
+    ``customers``, ``orders``, ``billing``, ``cards``, ``cash``, ``dunning``, ``ledger`` and
+    ``reports`` hold the use cases; every command takes an ``idempotency_key`` and runs in one
+    unit of work.
     """
 
     def __init__(self, adapters: Adapters, settings: Settings | None = None) -> None:
@@ -33,6 +35,7 @@ class Services:
         self.cash = CashService(self._runtime)
         self.dunning = DunningService(self._runtime)
         self.reports = ReportService(self._runtime)
+        self.ledger = LedgerService(self._runtime)
 
     def flush_ledger_outbox(self) -> int:
         """Post the journal entries still waiting in the outbox (after a ledger outage).

@@ -5,15 +5,14 @@
   :func:`read_csv_journal` reads back into journal entries.
 
 :func:`exporter` gives the exporter registered under a name; :func:`register_exporter` adds one.
-Every exporter has a ``name``, a file ``suffix`` and ``write(entries, out, *, chart, opening,
-opening_date)`` returning the number of entries written.
+Every exporter satisfies :class:`~o2c.ports.ledger.JournalExporter`: a ``name``, a file
+``suffix`` and ``write(entries, out, *, chart, opening, opening_date)`` returning the number of
+entries written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import date
-from typing import Protocol, TextIO
+from collections.abc import Callable
 
 import attrs
 
@@ -25,7 +24,7 @@ from o2c.adapters.exports.csv_journal import (
     read_csv_journal,
 )
 from o2c.domain.errors import O2CError
-from o2c.domain.ledger import ChartOfAccounts, JournalEntry, TrialBalance
+from o2c.ports.ledger import JournalExporter
 
 __all__ = [
     "COLUMNS",
@@ -40,25 +39,6 @@ __all__ = [
     "read_csv_journal",
     "register_exporter",
 ]
-
-
-class JournalExporter(Protocol):
-    """Writes journal entries in one format."""
-
-    name: str
-    suffix: str
-
-    def write(
-        self,
-        entries: Iterable[JournalEntry],
-        out: TextIO,
-        *,
-        chart: ChartOfAccounts | None = None,
-        opening: TrialBalance | None = None,
-        opening_date: date | None = None,
-    ) -> int:
-        """Write ``entries`` to ``out``; return how many were written."""
-        ...
 
 
 @attrs.frozen
