@@ -19,6 +19,7 @@ import click
 from rich.console import Console
 
 from o2c.cli import render
+from o2c.cli.ledger import ledger as ledger_commands
 from o2c.config import ConfigError
 from o2c.domain.calendar import BusinessCalendar
 from o2c.domain.errors import DomainError, O2CError
@@ -453,3 +454,8 @@ def simulate(customers: int, days: int, seed: int, as_json: bool) -> None:
         click.echo(render.dumps(outcome.record()))
     else:
         outcome.print(console)
+
+
+# --- o2c ledger -----------------------------------------------------------------------------
+
+cli.add_command(ledger_commands)
