@@ -35,7 +35,8 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "examples" / "ledger-over-http"
 
 def load_template() -> ModuleType:
     spec = importlib.util.spec_from_file_location("http_ledger_template", TEMPLATE)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -66,7 +67,7 @@ class FakeAccountingSystem(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: FakeAccountingSystem
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the base's name)
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the test reads the request log instead."""
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
@@ -198,7 +199,8 @@ def test_a_batch_travels_once_under_a_key_derived_from_its_content(
     assert ledger.post_batch(batch) == PostingResult((), ("E-1", "E-2"))
     sent = accounting_system.requests[start:]
     assert [method for method, _, _ in sent] == ["POST", "POST"]
-    assert sent[0][2] is not None and sent[0][2] == sent[1][2]
+    assert sent[0][2] is not None
+    assert sent[0][2] == sent[1][2]
     assert ledger.post_batch([entry("E-3")]) == PostingResult(("E-3",), ())
     assert accounting_system.requests[-1][2] != sent[0][2]
 
