@@ -97,9 +97,10 @@ def _string(text: str) -> str:
 
 
 def _meta_key(key: str) -> str:
-    """A metadata key Beancount accepts (lower-case letter first; letters, digits, - and _)."""
+    """A metadata key Beancount accepts: a lower-case letter, then at least one more letter,
+    digit, dash or underscore."""
     cleaned = re.sub(r"[^A-Za-z0-9_-]", "-", key)
-    return cleaned if re.match(r"[a-z]", cleaned) else f"o2c-{cleaned}"
+    return cleaned if re.fullmatch(r"[a-z][A-Za-z0-9_-]+", cleaned) else f"o2c-{cleaned}"
 
 
 def _link(text: str) -> str:

@@ -89,7 +89,8 @@ class CsvJournalExport:
         ``chart``, ``opening`` and ``opening_date`` are accepted for the exporters' common
         signature; a CSV journal holds the entries only.
         """
-        writer = csv.writer(out, lineterminator="\n")
+        # CRLF line ends (RFC 4180): a field holding a lone CR or LF is then always quoted.
+        writer = csv.writer(out)
         writer.writerow(COLUMNS)
         count = 0
         for entry in entries:
