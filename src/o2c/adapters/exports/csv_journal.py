@@ -3,22 +3,22 @@
 The layout (a header line, then a line per posting, the postings of an entry on consecutive
 lines, in the entry's order):
 
-==============  ==================================================================================
-column          content
-==============  ==================================================================================
-``date``        the entry's date, ``YYYY-MM-DD``
-``entry_id``    the entry's id (the same on every line of the entry)
-``account``     the account code
-``debit``       the amount when the posting is a debit (``119.00``), else empty
-``credit``      the amount when the posting is a credit, else empty
-``currency``    the ISO 4217 code
-``document``    the document the posting concerns (an invoice number), or empty
-``customer``    the customer the posting concerns (its party), or empty
-``memo``        the posting's memo, or empty
-``description`` the entry's description (repeated on every line of the entry)
-``source``      the document or event the entry records
-``metadata``    the entry's metadata as JSON, a list of ``[key, value]`` pairs
-==============  ==================================================================================
+===============  =================================================================================
+column           content
+===============  =================================================================================
+``date``         the entry's date, ``YYYY-MM-DD``
+``entry_id``     the entry's id (the same on every line of the entry)
+``account``      the account code
+``debit``        the amount when the posting is a debit (``119.00``), else empty
+``credit``       the amount when the posting is a credit, else empty
+``currency``     the ISO 4217 code
+``document``     the document the posting concerns (an invoice number), or empty
+``customer``     the customer the posting concerns (its party), or empty
+``memo``         the posting's memo, or empty
+``description``  the entry's description (repeated on every line of the entry)
+``source``       the document or event the entry records
+``metadata``     the entry's metadata as JSON, a list of ``[key, value]`` pairs
+===============  =================================================================================
 
 Amounts are plain decimals in the currency's precision, never rounded and never in exponent
 form. Reading a file back gives the same entries, except that an empty ``document``,
