@@ -44,16 +44,17 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from o2c.domain.errors import DomainError
-from o2c.domain.ledger import (
+from o2c import (
     ChartOfAccounts,
+    DomainError,
     JournalEntry,
+    Money,
     Posting,
     Side,
     TrialBalance,
     TrialBalanceRow,
+    money,
 )
-from o2c.domain.money import Money, money
 from o2c.ports.errors import AdapterRejected, AdapterUnavailable, DuplicateRequest
 from o2c.ports.ledger import PostingResult
 

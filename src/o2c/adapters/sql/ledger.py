@@ -2,8 +2,11 @@
 
 Each posted entry is one row of ``o2c_journal_entries`` and one row per posting in
 ``o2c_journal_postings``; amounts are integer minor units (BIGINT) with their currency, never
-floats. Balances and the trial balance are sums the database computes over an index on account,
-currency and party, so reading them does not load the journal into memory.
+floats. Each batch also adds its debits and credits to running totals: per account, currency and
+day (``o2c_journal_totals``) and per account, currency and customer
+(``o2c_journal_party_totals``). Balances and the trial balance, of the whole journal or of a range
+of dates, are sums the database computes over those few rows, so reading them neither scans nor
+loads the journal.
 
 A batch is posted in one transaction: its entries are checked (a known id must carry the same
 content, every account must be in the chart) before anything is written, and written together or
@@ -80,8 +83,10 @@ class _Statements:
 
     def __init__(self, tables: LedgerTables):
         entries, postings, totals = tables.entries, tables.postings, tables.totals
+        party_totals = tables.party_totals
         self.metadata = entries.metadata
         self.entries, self.postings, self.totals = entries, postings, totals
+        self.party_totals = party_totals
         self.periods, self.controls = tables.periods, tables.controls
         ids: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
         self.entries_by_id = sa.select(entries).where(entries.c.entry_id.in_(ids))
@@ -93,13 +98,15 @@ class _Statements:
         self.last_position = sa.select(sa.func.max(entries.c.position))
         self.take_turn = sa.text("SELECT pg_advisory_xact_lock(:key)")
         self.count = sa.select(sa.func.count()).select_from(entries)
-        debits = _turnover(postings, Side.DEBIT)
-        credits = _turnover(postings, Side.CREDIT)
-        self.balance = sa.select(debits - credits).where(
-            postings.c.account == sa.bindparam("account"),
-            postings.c.currency == sa.bindparam("currency"),
+        self.party_balance = sa.select(
+            sa.func.coalesce(
+                sa.func.sum(party_totals.c.debit_minor - party_totals.c.credit_minor), 0
+            )
+        ).where(
+            party_totals.c.account == sa.bindparam("account"),
+            party_totals.c.currency == sa.bindparam("currency"),
+            party_totals.c.party == sa.bindparam("party"),
         )
-        self.party_balance = self.balance.where(postings.c.party == sa.bindparam("party"))
         self.totals_balance = sa.select(
             sa.func.coalesce(sa.func.sum(totals.c.debit_minor - totals.c.credit_minor), 0)
         ).where(
@@ -122,12 +129,6 @@ class _Statements:
             self.periods.c.state == PeriodState.CLOSED.value
         )
         self.lock_date = sa.select(self.controls.c.value).where(self.controls.c.name == _LOCK_DATE)
-
-
-def _turnover(postings: sa.Table, side: Side) -> sa.ColumnElement[Any]:
-    """The sum of the amounts on ``side``, zero when there are none."""
-    amount = sa.case((postings.c.side == side.value, postings.c.amount_minor), else_=0)
-    return sa.func.coalesce(sa.func.sum(amount), 0)
 
 
 _SQL = _Statements(schema.journal)
@@ -267,6 +268,7 @@ class SqlLedger:
         entry_rows = []
         posting_rows = []
         totals: dict[tuple[str, str, date], list[int]] = {}
+        parties: dict[tuple[str, str, str], list[int]] = {}
         for position, entry in enumerate(fresh.values(), start):
             entry_id = text(entry.entry_id)
             entry_rows.append(
@@ -297,10 +299,21 @@ class SqlLedger:
                 turnover = totals.setdefault(
                     (posting.account, posting.currency, entry.date), [0, 0]
                 )
+                by_party = (
+                    None
+                    if posting.party is None
+                    else parties.setdefault(
+                        (posting.account, posting.currency, posting.party), [0, 0]
+                    )
+                )
                 if units > 0:
                     turnover[0] += units
+                    if by_party is not None:
+                        by_party[0] += units
                 else:
                     turnover[1] -= units
+                    if by_party is not None:
+                        by_party[1] -= units
         sql = _RawStatements.of(conn)
         conn.exec_driver_sql(sql.insert_entries, entry_rows)
         conn.exec_driver_sql(sql.insert_postings, posting_rows)
@@ -311,6 +324,14 @@ class SqlLedger:
                 for (account, currency, day), (debit, credit) in totals.items()
             ],
         )
+        if parties:
+            conn.exec_driver_sql(
+                sql.add_party_totals,
+                [
+                    (text(account), currency, text(party), debit, credit)
+                    for (account, currency, party), (debit, credit) in parties.items()
+                ],
+            )
 
     def _load(self, conn: Connection, entry_ids: Iterable[str]) -> dict[str, JournalEntry]:
         """The stored entries among ``entry_ids``, as records."""
@@ -541,11 +562,16 @@ class _RawStatements:
 
         self.insert_entries = insert(_SQL.entries)
         self.insert_postings = insert(_SQL.postings)
-        # Both SQLite and PostgreSQL add to an existing day's totals with the same upsert.
-        self.add_totals = (
-            insert(_SQL.totals, "t") + " ON CONFLICT (account, currency, entry_date) DO UPDATE SET"
-            " debit_minor = t.debit_minor + excluded.debit_minor,"
+        # Both SQLite and PostgreSQL add to existing totals with the same upsert.
+        adding = (
+            " DO UPDATE SET debit_minor = t.debit_minor + excluded.debit_minor,"
             " credit_minor = t.credit_minor + excluded.credit_minor"
+        )
+        self.add_totals = (
+            insert(_SQL.totals, "t") + " ON CONFLICT (account, currency, entry_date)" + adding
+        )
+        self.add_party_totals = (
+            insert(_SQL.party_totals, "t") + " ON CONFLICT (account, currency, party)" + adding
         )
 
         self._mark = mark

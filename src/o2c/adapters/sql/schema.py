@@ -11,7 +11,8 @@ Every repository table ``o2c_<repository>`` holds whole values as documents (the
 * ``document``: the value itself.
 
 The ledger's journal (``o2c_journal_entries`` and ``o2c_journal_postings``, with the daily totals
-per account in ``o2c_journal_totals`` and the closed periods and lock date in
+per account in ``o2c_journal_totals``, the totals per customer in ``o2c_journal_party_totals``
+and the closed periods and lock date in
 ``o2c_ledger_periods`` and ``o2c_ledger_controls``, see :mod:`o2c.adapters.sql.ledger`) lives in
 the same schema, so one database holds the whole book.
 
@@ -266,6 +267,8 @@ class LedgerTables:
     """``o2c_journal_postings``: one row per posting line, amounts in minor units."""
     totals: sa.Table
     """``o2c_journal_totals``: debits and credits per account, currency and entry date."""
+    party_totals: sa.Table
+    """``o2c_journal_party_totals``: debits and credits per account, currency and party."""
     periods: sa.Table
     """``o2c_ledger_periods``: the closed accounting periods (``YYYY-MM``)."""
     controls: sa.Table
@@ -304,15 +307,6 @@ def define_ledger_tables(metadata: sa.MetaData) -> LedgerTables:
         sa.Column("memo", _Text(), nullable=True),
         sa.CheckConstraint("side IN ('debit', 'credit')", name="ck_o2c_journal_postings_side"),
         sa.CheckConstraint("amount_minor > 0", name="ck_o2c_journal_postings_amount"),
-        # Balances and the trial balance read only this index (side and amount included).
-        sa.Index(
-            "ix_o2c_journal_postings_balance",
-            "account",
-            "currency",
-            "party",
-            "side",
-            "amount_minor",
-        ),
     )
     # What the trial balance sums: a row per account, currency and day, kept by every batch.
     totals = sa.Table(
@@ -321,6 +315,16 @@ def define_ledger_tables(metadata: sa.MetaData) -> LedgerTables:
         sa.Column("account", _Text(), primary_key=True),
         sa.Column("currency", sa.String(3), primary_key=True),
         sa.Column("entry_date", sa.Date(), primary_key=True),
+        sa.Column("debit_minor", sa.BigInteger(), nullable=False),
+        sa.Column("credit_minor", sa.BigInteger(), nullable=False),
+    )
+    # What a customer's balance on an account sums: a row per account, currency and party.
+    party_totals = sa.Table(
+        "o2c_journal_party_totals",
+        metadata,
+        sa.Column("account", _Text(), primary_key=True),
+        sa.Column("currency", sa.String(3), primary_key=True),
+        sa.Column("party", _Text(), primary_key=True),
         sa.Column("debit_minor", sa.BigInteger(), nullable=False),
         sa.Column("credit_minor", sa.BigInteger(), nullable=False),
     )
@@ -337,7 +341,7 @@ def define_ledger_tables(metadata: sa.MetaData) -> LedgerTables:
         sa.Column("name", sa.String(40), primary_key=True),
         sa.Column("value", sa.Text(), nullable=True),
     )
-    return LedgerTables(entries, postings, totals, periods, controls)
+    return LedgerTables(entries, postings, totals, party_totals, periods, controls)
 
 
 journal = define_ledger_tables(metadata)
