@@ -6,6 +6,7 @@ session's throwaway database; skipped without a server).
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -16,9 +17,11 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import o2c
 from o2c.adapters.memory import MemoryLedger
 from o2c.adapters.sql import SqlLedger
 from o2c.adapters.sql.ledger import define_ledger_tables
+from o2c.config import ConfigError
 from o2c.domain.ledger import ChartOfAccounts, JournalEntry, Ledger, TrialBalance
 from o2c.domain.money import Money, money
 from o2c.domain.periods import ORIGINAL_DATE, AccountingPeriod, ClosedPeriodPolicy, PostingPeriods
@@ -177,3 +180,46 @@ def test_sql_periods_outlive_the_adapter(tmp_path: Path) -> None:
         assert again.periods() == PostingPeriods((MARCH,), date(2026, 1, 5))
         with pytest.raises(PeriodRefused):
             again.post_batch([invoice("INV-1", date(2026, 3, 3))])
+
+
+def test_a_first_revision_book_upgraded_keeps_its_balances(tmp_path: Path) -> None:
+    """Revision 0004 fills the running totals from the journal already posted."""
+    fixture = Path(__file__).parent / "fixtures" / "first_schema.sql"
+    path = tmp_path / "first.db"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(fixture.read_text(encoding="utf-8"))
+    connection.close()
+    with SqlLedger(f"sqlite:///{path}") as ledger:
+        entries = list(ledger.entries())
+        assert entries
+        model = Ledger.empty(ledger.chart).post_batch(entries)
+        assert ledger.trial_balance() == model.trial_balance()
+        for entry in entries:
+            for posting in entry.postings:
+                for party in (None, posting.party):
+                    assert ledger.balance(posting.account, posting.currency, party) == (
+                        model.balance(posting.account, posting.currency, party)
+                    )
+
+
+@pytest.mark.parametrize(
+    ("ledger_name", "options"),
+    [("memory", {"closed_periods": "move"}), ("sql", {"closed_periods": "move"})],
+)
+def test_the_closed_period_policy_is_configured(
+    ledger_name: str, options: dict[str, str], tmp_path: Path
+) -> None:
+    url = str(tmp_path / "books.db")
+    adapters: dict[str, object] = {"ledger": {"use": ledger_name, "options": options}}
+    if ledger_name == "sql":
+        adapters["persistence"] = {"use": "sql", "options": {"url": url}}
+    app = o2c.bootstrap({"adapters": adapters, "plugins": {"entry_points": False}})
+    ledger = app.adapters.ledger
+    assert isinstance(ledger, PeriodKeeper)
+    assert ledger.policy is ClosedPeriodPolicy.MOVE_TO_FIRST_OPEN_DATE
+    if isinstance(ledger, SqlLedger):
+        ledger.close()
+    with pytest.raises(ConfigError, match="closed_periods"):
+        o2c.bootstrap(
+            {"adapters": {"ledger": {"use": "memory", "options": {"closed_periods": "x"}}}}
+        )
