@@ -11,7 +11,7 @@ raises :class:`LedgerCannot`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import TextIO
 
 import attrs
@@ -141,7 +141,7 @@ class LedgerService:
         opening = None
         opening_date = None
         if start is not None:
-            opening_date = date.fromordinal(start.toordinal() - 1)
+            opening_date = start - timedelta(days=1)
             opening = reader.trial_balance_between(None, opening_date)
         return exporter.write(
             reader.entries(start, end),
