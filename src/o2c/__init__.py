@@ -163,6 +163,8 @@ from o2c.domain.payments import (
     PaymentOperation,
     PaymentStatus,
 )
+from o2c.domain.payouts import PayoutReport
+from o2c.domain.periods import AccountingPeriod, ClosedPeriodPolicy, PostingPeriods
 from o2c.domain.posting import AmountLine, PostingRules
 from o2c.domain.quotes import Quote, QuoteStatus
 from o2c.domain.receipts import Payer, PaymentMethod, Receipt, ReceiptState
@@ -406,6 +408,10 @@ __all__ = [
     "Side",
     "TrialBalance",
     "TrialBalanceRow",
+    "AccountingPeriod",
+    "PostingPeriods",
+    "ClosedPeriodPolicy",
+    "PayoutReport",
     # Reports: periods, aging, statements, forecasts
     "Period",
     "Backtest",

@@ -13,9 +13,11 @@ payment_gateway    ``sandbox``      ``secret``: the webhook signing secret (with
                                     one per gateway: only its own deliveries pass);
                                     ``webhook_tolerance_seconds``: how old a signed delivery
                                     may be (default 300)
-ledger             ``memory``       none (its chart of accounts is the configured one)
+ledger             ``memory``       ``closed_periods``: ``refuse`` (default) or ``move`` (an entry
+                                    dated in a closed period posts on the first open day); its
+                                    chart of accounts is the configured one
 ledger             ``sql``          ``url``, by default the unit of work's database when that is
-                                    ``sql`` too (one engine serves both)
+                                    ``sql`` too (one engine serves both); ``closed_periods``
 notifier           ``memory``       none (an outbox that keeps what it was asked to send)
 clock              ``system``       ``tz``: the business time zone (default ``UTC``)
 clock              ``fixed``        ``at`` (required, timezone-aware), ``tz``
@@ -50,6 +52,7 @@ from o2c.adapters.memory.persistence import MemoryStore, MemoryUnitOfWork
 from o2c.domain.errors import DomainError, InvalidInput
 from o2c.domain.ledger import ChartOfAccounts
 from o2c.domain.money import parse_money
+from o2c.domain.periods import ClosedPeriodPolicy
 from o2c.ports.clock import Clock
 from o2c.ports.errors import AdapterError, AdapterRejected
 from o2c.ports.gateways import WebhookSecret
@@ -111,9 +114,18 @@ def _store(options: Mapping[str, Any]) -> Callable[[], MemoryUnitOfWork]:
     return MemoryStore().unit_of_work
 
 
+def _policy(options: Mapping[str, Any]) -> ClosedPeriodPolicy:
+    text = _text(options, "closed_periods", ClosedPeriodPolicy.REFUSE.value)
+    try:
+        return ClosedPeriodPolicy(text)
+    except ValueError:
+        known = ", ".join(p.value for p in ClosedPeriodPolicy)
+        raise InvalidInput(field="closed_periods", value=text, reason=f"one of {known}") from None
+
+
 def _ledger(options: Mapping[str, Any], *, chart: ChartOfAccounts | None = None) -> MemoryLedger:
-    _only(options, "ledger")
-    return MemoryLedger(chart)
+    _only(options, "ledger", "closed_periods")
+    return MemoryLedger(chart, policy=_policy(options))
 
 
 def _sql_url(options: Mapping[str, Any]) -> str:
@@ -156,7 +168,8 @@ def _sql_ledger(
     chart: ChartOfAccounts | None = None,
     unit_of_work: Callable[[], UnitOfWork] | None = None,
 ) -> LedgerPort:
-    _only(options, "ledger", "url")
+    _only(options, "ledger", "url", "closed_periods")
+    policy = _policy(options)
     # A SQL unit of work's store: the ledger shares its engine when it names the same database.
     store = getattr(unit_of_work, "__self__", None)
     if "url" not in options and type(store).__name__ != "SqlStore":
@@ -170,8 +183,8 @@ def _sql_ledger(
         if isinstance(store, SqlStore) and (
             "url" not in options or database_url(_sql_url(options)) == store.url
         ):
-            return SqlLedger(store.engine, chart, name="sql")
-        return SqlLedger(database_url(_sql_url(options)), chart, name="sql")
+            return SqlLedger(store.engine, chart, name="sql", policy=policy)
+        return SqlLedger(database_url(_sql_url(options)), chart, name="sql", policy=policy)
 
     result: LedgerPort = _opened(open_ledger)
     return result

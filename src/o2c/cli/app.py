@@ -19,6 +19,7 @@ import click
 from rich.console import Console
 
 from o2c.cli import render
+from o2c.cli.ledger import ledger as ledger_commands
 from o2c.config import ConfigError
 from o2c.domain.calendar import BusinessCalendar
 from o2c.domain.errors import DomainError, O2CError
@@ -627,3 +628,8 @@ def janitor(config_path: Path | None, older_than: float, as_json: bool) -> None:
         click.echo("everything settled" if report.settled else "some calls are still open")
     if not report.settled:
         raise SystemExit(EXIT_REFUSED)
+
+
+# --- o2c ledger -----------------------------------------------------------------------------
+
+cli.add_command(ledger_commands)

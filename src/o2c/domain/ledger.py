@@ -433,6 +433,30 @@ class TrialBalance:
 
     rows: tuple[TrialBalanceRow, ...]
 
+    @classmethod
+    def of(cls, entries: Iterable[JournalEntry], chart: ChartOfAccounts) -> TrialBalance:
+        """The trial balance of ``entries``, sorted by currency and account."""
+        sums: dict[tuple[str, str], list[int]] = {}
+        for entry in entries:
+            for posting in entry.postings:
+                turnover = sums.setdefault((posting.currency, posting.account), [0, 0])
+                if posting.units > 0:
+                    turnover[0] += posting.units
+                else:
+                    turnover[1] -= posting.units
+        return cls(
+            tuple(
+                TrialBalanceRow(
+                    account,
+                    chart.name(account),
+                    currency,
+                    from_minor(debit, currency),
+                    from_minor(credit, currency),
+                )
+                for (currency, account), (debit, credit) in sorted(sums.items())
+            )
+        )
+
     @property
     def currencies(self) -> tuple[str, ...]:
         """The currencies that appear, sorted."""

@@ -21,7 +21,8 @@ event it collects to :func:`journal_entries` and nothing is counted twice:
   bad-debt write-off. A reopened invoice posts only the customer credit it reclaimed.
 * **Gateway events post nothing.** A captured card payment becomes a receipt (method ``card``) and
   posts as one, through gateway clearing; a gateway refund or chargeback posts as the refund or the
-  reversal of that receipt. Gateway payouts post with :meth:`PostingRules.gateway_settled`.
+  reversal of that receipt. Gateway payouts post from
+  :class:`~o2c.domain.payouts.GatewayPayoutSettled` with :meth:`PostingRules.gateway_settled`.
 * **Bank charges on a statement** (:class:`~o2c.domain.statements.BankFeeCharged`) post payment
   fees against the bank, never as a receipt.
 
@@ -60,6 +61,7 @@ from o2c.domain.invoicing import (
 )
 from o2c.domain.ledger import AccountRole, ChartOfAccounts, JournalEntry, Posting, Side
 from o2c.domain.money import Money, from_minor, is_exact, to_minor, total, zero
+from o2c.domain.payouts import GatewayPayoutSettled
 from o2c.domain.receipts import PaymentMethod
 from o2c.domain.statements import BankFeeCharged
 
@@ -884,6 +886,16 @@ def _bank_fee_charged(event: BankFeeCharged, rules: PostingRules) -> Entries:
     return (rules.bank_fee_charged(event.line_id, event.on, event.amount, event.description),)
 
 
+# --- gateway payouts ----------------------------------------------------------------------------
+
+
+def _payout_settled(event: GatewayPayoutSettled, rules: PostingRules) -> Entries:
+    entry = rules.gateway_settled(event.payout_id, event.on, event.gross, event.fees)
+    if not event.gateway:
+        return (entry,)
+    return (attrs.evolve(entry, metadata={**dict(entry.metadata), "gateway": event.gateway}),)
+
+
 # --- the table ----------------------------------------------------------------------------------
 
 Handler = Callable[[Any, PostingRules], Entries]
@@ -902,6 +914,7 @@ POSTING_HANDLERS: Mapping[type[DomainEvent], Handler] = MappingProxyType(
         DunningFeeCharged: _fee_charged,
         InterestCharged: _interest_charged,
         BankFeeCharged: _bank_fee_charged,
+        GatewayPayoutSettled: _payout_settled,
     }
 )
 """The event types that may post, each with the function that builds its entries."""

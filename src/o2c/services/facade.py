@@ -11,6 +11,7 @@ from o2c.services.context import Adapters, Settings
 from o2c.services.customers import CustomerService
 from o2c.services.dunning import DunningService
 from o2c.services.janitor import JanitorService
+from o2c.services.ledger import LedgerService
 from o2c.services.orders import OrderService
 from o2c.services.reports import ReportService
 from o2c.services.statements import StatementService
@@ -21,9 +22,9 @@ __all__ = ["Services"]
 class Services:
     """The application services over one set of adapters and settings.
 
-    ``customers``, ``orders``, ``billing``, ``cards``, ``cash``, ``statements``, ``dunning`` and
-    ``reports`` hold the use cases; every command takes an ``idempotency_key`` and runs in one
-    unit of work. ``janitor`` settles calls to other systems that a failure left open.
+    ``customers``, ``orders``, ``billing``, ``cards``, ``cash``, ``statements``, ``dunning``,
+    ``ledger`` and ``reports`` hold the use cases; every command takes an ``idempotency_key`` and
+    runs in one unit of work. ``janitor`` settles calls to other systems that a failure left open.
     """
 
     def __init__(self, adapters: Adapters, settings: Settings | None = None) -> None:
@@ -40,6 +41,7 @@ class Services:
         self.reports = ReportService(self._runtime)
         self.statements = StatementService(self._runtime)
         self.janitor = JanitorService(self._runtime, self._calls, self.cards)
+        self.ledger = LedgerService(self._runtime)
 
     def flush_ledger_outbox(self) -> int:
         """Post the journal entries still waiting in the outbox (after a ledger outage).

@@ -10,8 +10,11 @@ Every repository table ``o2c_<repository>`` holds whole values as documents (the
 * ``schema_version``: the codec's :data:`~o2c.codec.SCHEMA_VERSION` the document was written in;
 * ``document``: the value itself.
 
-The ledger's journal (``o2c_journal_entries`` and ``o2c_journal_postings``, see
-:mod:`o2c.adapters.sql.ledger`) lives in the same schema, so one database holds the whole book.
+The ledger's journal (``o2c_journal_entries`` and ``o2c_journal_postings``, with the daily totals
+per account in ``o2c_journal_totals``, the totals per customer in ``o2c_journal_party_totals``
+and the closed periods and lock date in
+``o2c_ledger_periods`` and ``o2c_ledger_controls``, see :mod:`o2c.adapters.sql.ledger`) lives in
+the same schema, so one database holds the whole book.
 
 The index columns hold what :mod:`o2c.adapters.indexing` derives from the value; keys with several
 values (the orders an invoice bills, the accounts a customer pays from) live in side tables. Open
@@ -229,6 +232,27 @@ repository_tables: dict[str, sa.Table] = {
 # --- the ledger's journal ---------------------------------------------------------------------
 
 
+def stored_text(value: str | None) -> str | None:
+    """``value`` as the journal's text columns store it (see :class:`_Text`)."""
+    if value is None or ("\x00" not in value and "\uffff" not in value):
+        return value
+    return value.replace("\uffff", "\uffff\uffff").replace("\x00", "\uffff0")
+
+
+def read_text(value: str | None) -> str | None:
+    """The text a journal text column holds, as it was given to :func:`stored_text`."""
+    if value is None or "\uffff" not in value:
+        return value
+    out: list[str] = []
+    chars = iter(value)
+    for char in chars:
+        if char == "\uffff":
+            out.append("\x00" if next(chars, "") == "0" else "\uffff")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 class _Text(sa.types.TypeDecorator[str]):
     """Text that may hold any Python string, NUL characters included.
 
@@ -241,31 +265,28 @@ class _Text(sa.types.TypeDecorator[str]):
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
-        if value is None or ("\x00" not in value and "\uffff" not in value):
-            return value
-        return value.replace("\uffff", "\uffff\uffff").replace("\x00", "\uffff0")
+        return stored_text(value)
 
     def process_result_value(self, value: str | None, dialect: sa.Dialect) -> str | None:
-        if value is None or "\uffff" not in value:
-            return value
-        out: list[str] = []
-        chars = iter(value)
-        for char in chars:
-            if char == "\uffff":
-                out.append("\x00" if next(chars, "") == "0" else "\uffff")
-            else:
-                out.append(char)
-        return "".join(out)
+        return read_text(value)
 
 
 @attrs.frozen
 class LedgerTables:
-    """The two tables of the journal."""
+    """The tables of the journal."""
 
     entries: sa.Table
     """``o2c_journal_entries``: one row per entry, ``position`` giving the posting order."""
     postings: sa.Table
     """``o2c_journal_postings``: one row per posting line, amounts in minor units."""
+    totals: sa.Table
+    """``o2c_journal_totals``: debits and credits per account, currency and entry date."""
+    party_totals: sa.Table
+    """``o2c_journal_party_totals``: debits and credits per account, currency and party."""
+    periods: sa.Table
+    """``o2c_ledger_periods``: the closed accounting periods (``YYYY-MM``)."""
+    controls: sa.Table
+    """``o2c_ledger_controls``: named settings of the ledger (the lock date)."""
 
 
 def define_ledger_tables(metadata: sa.MetaData) -> LedgerTables:
@@ -300,17 +321,41 @@ def define_ledger_tables(metadata: sa.MetaData) -> LedgerTables:
         sa.Column("memo", _Text(), nullable=True),
         sa.CheckConstraint("side IN ('debit', 'credit')", name="ck_o2c_journal_postings_side"),
         sa.CheckConstraint("amount_minor > 0", name="ck_o2c_journal_postings_amount"),
-        # Balances and the trial balance read only this index (side and amount included).
-        sa.Index(
-            "ix_o2c_journal_postings_balance",
-            "account",
-            "currency",
-            "party",
-            "side",
-            "amount_minor",
-        ),
     )
-    return LedgerTables(entries, postings)
+    # What the trial balance sums: a row per account, currency and day, kept by every batch.
+    totals = sa.Table(
+        "o2c_journal_totals",
+        metadata,
+        sa.Column("account", _Text(), primary_key=True),
+        sa.Column("currency", sa.String(3), primary_key=True),
+        sa.Column("entry_date", sa.Date(), primary_key=True),
+        sa.Column("debit_minor", sa.BigInteger(), nullable=False),
+        sa.Column("credit_minor", sa.BigInteger(), nullable=False),
+    )
+    # What a customer's balance on an account sums: a row per account, currency and party.
+    party_totals = sa.Table(
+        "o2c_journal_party_totals",
+        metadata,
+        sa.Column("account", _Text(), primary_key=True),
+        sa.Column("currency", sa.String(3), primary_key=True),
+        sa.Column("party", _Text(), primary_key=True),
+        sa.Column("debit_minor", sa.BigInteger(), nullable=False),
+        sa.Column("credit_minor", sa.BigInteger(), nullable=False),
+    )
+    periods = sa.Table(
+        "o2c_ledger_periods",
+        metadata,
+        sa.Column("period", sa.String(7), primary_key=True, comment="YYYY-MM"),
+        sa.Column("state", sa.String(6), nullable=False),
+        sa.CheckConstraint("state IN ('open', 'closed')", name="ck_o2c_ledger_periods_state"),
+    )
+    controls = sa.Table(
+        "o2c_ledger_controls",
+        metadata,
+        sa.Column("name", sa.String(40), primary_key=True),
+        sa.Column("value", sa.Text(), nullable=True),
+    )
+    return LedgerTables(entries, postings, totals, party_totals, periods, controls)
 
 
 journal = define_ledger_tables(metadata)
