@@ -69,6 +69,7 @@ from o2c.ports.persistence import UnitOfWork
 
 __all__ = [
     "Answer",
+    "CommitLog",
     "EventListener",
     "FaultKind",
     "FaultPlan",
@@ -530,23 +531,77 @@ class FaultyNotifier(_Wrapper):
         )
 
 
+_OUTBOXES = ("event_outbox", "notification_outbox")
+"""The outboxes of a unit of work whose committed messages a :class:`CommitLog` keeps."""
+
+
+class CommitLog:
+    """What units of work of a run really committed to their outboxes, in commit order.
+
+    Shared by every unit of work of :func:`faulty_unit_of_work`: a message is kept once the
+    commit that stored it took effect (also when its answer was then lost), so a test can compare
+    what was delivered with what was committed rather than with what another run did.
+    """
+
+    def __init__(self) -> None:
+        self._committed: dict[str, list[object]] = {name: [] for name in _OUTBOXES}
+
+    def messages(self, outbox: str) -> tuple[object, ...]:
+        """The messages committed to ``outbox`` (``"event_outbox"``…), first committed first."""
+        return tuple(self._committed[outbox])
+
+    def _keep(self, staged: Mapping[str, Sequence[object]]) -> None:
+        for name, messages in staged.items():
+            self._committed[name].extend(messages)
+
+
+class _RecordingOutbox:
+    """An outbox repository that also stages what is added, for the :class:`CommitLog`."""
+
+    def __init__(self, inner: Any, staged: list[object]) -> None:
+        self._inner = inner
+        self._staged = staged
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "_inner":  # not set yet (a copy being made)
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    def add(self, *messages: object) -> None:
+        self._inner.add(*messages)
+        self._staged.extend(messages)
+
+
 class FaultyUnitOfWork:
     """A unit of work whose :meth:`commit` may fail as ``plan`` says; the rest passes through.
 
     Every repository, query and sequence of the wrapped unit of work is reached through it
-    unchanged (including those a newer store adds), so only committing counts as a call.
+    unchanged (including those a newer store adds), so only committing counts as a call. What
+    its commit stores in the outboxes goes to ``log``, if given, once the commit took effect.
     """
 
-    def __init__(self, inner: UnitOfWork, plan: FaultPlan, *, port: str = "unit_of_work") -> None:
+    def __init__(
+        self,
+        inner: UnitOfWork,
+        plan: FaultPlan,
+        *,
+        port: str = "unit_of_work",
+        log: CommitLog | None = None,
+    ) -> None:
         self.inner = inner
         self.plan = plan
         self.port = port
+        self.log = log
+        self._staged: dict[str, list[object]] = {name: [] for name in _OUTBOXES}
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for what this class does not define: the repositories and queries.
-        if name == "inner":  # not set yet (a copy being made): no wrapped unit of work to ask
+        if name in ("inner", "log", "_staged"):  # not set yet (a copy being made)
             raise AttributeError(name)
-        return getattr(self.inner, name)
+        found = getattr(self.inner, name)
+        if self.log is not None and name in _OUTBOXES:
+            return _RecordingOutbox(found, self._staged[name])
+        return found
 
     def __enter__(self) -> Self:
         self.inner.__enter__()
@@ -558,30 +613,47 @@ class FaultyUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._clear()
         self.inner.__exit__(exc_type, exc, tb)
 
     def commit(self) -> None:
         """Commit the wrapped unit of work, unless the plan breaks this call first."""
-        self.plan.call(self.port, "commit", self.inner.commit)
+
+        def committed(number: int, result: None, lost: bool) -> None:
+            if self.log is not None:
+                self.log._keep(self._staged)
+            self._clear()
+
+        self.plan.call(self.port, "commit", self.inner.commit, answered=committed)
 
     def rollback(self) -> None:
         """Roll the wrapped unit of work back (never broken)."""
+        self._clear()
         self.inner.rollback()
+
+    def _clear(self) -> None:
+        for staged in self._staged.values():
+            staged.clear()
 
 
 def faulty_unit_of_work(
-    factory: Callable[[], UnitOfWork], plan: FaultPlan, *, port: str = "unit_of_work"
+    factory: Callable[[], UnitOfWork],
+    plan: FaultPlan,
+    *,
+    port: str = "unit_of_work",
+    log: CommitLog | None = None,
 ) -> Callable[[], UnitOfWork]:
     """A unit-of-work factory whose units of work may fail to commit as ``plan`` says.
 
     With :attr:`FaultKind.LOST_ANSWER` the changes are committed and the caller still gets an
-    error, as when the connection drops after the database committed.
+    error, as when the connection drops after the database committed. With ``log``, what each
+    commit stored in the outboxes is kept there (see :class:`CommitLog`).
     """
 
     def make() -> UnitOfWork:
         # The wrapper delegates the repositories by name (see FaultyUnitOfWork), which a static
         # checker cannot follow; at run time it satisfies the port (bootstrap checks it).
-        return cast(UnitOfWork, FaultyUnitOfWork(factory(), plan, port=port))
+        return cast(UnitOfWork, FaultyUnitOfWork(factory(), plan, port=port, log=log))
 
     return make
 
