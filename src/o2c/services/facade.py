@@ -10,6 +10,7 @@ from o2c.services.context import Adapters, Settings
 from o2c.services.customers import CustomerService
 from o2c.services.dunning import DunningService
 from o2c.services.orders import OrderService
+from o2c.services.outbox import OutboxService
 from o2c.services.reports import ReportService
 
 __all__ = ["Services"]
@@ -20,6 +21,7 @@ class Services:
 
     ``customers``, ``orders``, ``billing``, ``cards``, ``cash``, ``dunning`` and ``reports``
     hold the use cases; every command takes an ``idempotency_key`` and runs in one unit of work.
+    ``outbox`` shows and delivers the events and notifications waiting after their commands.
     """
 
     def __init__(self, adapters: Adapters, settings: Settings | None = None) -> None:
@@ -33,6 +35,7 @@ class Services:
         self.cash = CashService(self._runtime)
         self.dunning = DunningService(self._runtime)
         self.reports = ReportService(self._runtime)
+        self.outbox = OutboxService(self._runtime)
 
     def flush_ledger_outbox(self) -> int:
         """Post the journal entries still waiting in the outbox (after a ledger outage).
