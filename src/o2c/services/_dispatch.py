@@ -42,8 +42,9 @@ def event_stream(event: DomainEvent) -> str:
     ``OrderPlaced("SO-1", ...)`` is of stream ``"order:SO-1"``, ``InvoiceIssued`` of
     ``"invoice:INV-000001"``, ``CreditApproved`` of ``"customer:C-1"``.
     """
-    if attrs.has(type(event)):
-        for field in attrs.fields(type(event)):
+    kind: Any = type(event)
+    if attrs.has(kind):
+        for field in attrs.fields(kind):
             for suffix in _IDENTIFYING:
                 if field.name.endswith(suffix):
                     return f"{field.name.removesuffix(suffix)}:{getattr(event, field.name)}"
@@ -71,8 +72,8 @@ class OutboxRetryPolicy:
         """The wait after the ``attempts``-th failure: doubling, at most :attr:`max_delay`."""
         if attempts <= 1:
             return min(self.first_delay, self.max_delay)
-        # Past a few dozen doublings every delay is the maximum; stop before the numbers grow.
-        doubled = self.first_delay * 2 ** min(attempts - 1, 40)
+        # Twenty doublings pass any sensible maximum; stop there before the numbers overflow.
+        doubled: timedelta = self.first_delay * (1 << min(attempts - 1, 20))
         return min(doubled, self.max_delay)
 
 

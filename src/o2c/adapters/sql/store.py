@@ -1237,7 +1237,7 @@ class SqlOutbox(Generic[T]):
 
     def backlog(self) -> OutboxBacklog:
         """How many messages wait, how many failed before, and the oldest."""
-        count, failing = self._run(self._statements.counts, None, "count the outbox").one()
+        count, failing = tuple(self._run(self._statements.counts, None, "count the outbox").one())
         if not count:
             return OutboxBacklog(0)
         oldest = self._run(self._statements.oldest, None, "read the outbox").first()
