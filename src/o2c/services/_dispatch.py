@@ -139,9 +139,11 @@ class Dispatcher:
         notification_streams: Collection[str] | None = None,
         include_waiting: bool = False,
         limit: int | None = None,
+        count_waiting: bool = True,
     ) -> tuple[DeliveryReport, PluginError | None]:
         """Deliver what waits (of the given streams, or all); also the messages still in their
-        backoff when ``include_waiting``. Returns the report and the first plugin failure.
+        backoff when ``include_waiting``. Returns the report (with what still waits when
+        ``count_waiting``) and the first plugin failure.
 
         Failures of the store while recording the outcome propagate (the messages stay and are
         delivered again: at least once).
@@ -165,8 +167,9 @@ class Dispatcher:
             with self.adapters.unit_of_work() as uow:
                 self._record(uow.event_outbox, event_run)
                 self._record(uow.notification_outbox, notice_run)
-                waiting = uow.event_outbox.backlog().count
-                waiting += uow.notification_outbox.backlog().count
+                if count_waiting:
+                    waiting = uow.event_outbox.backlog().count
+                    waiting += uow.notification_outbox.backlog().count
                 uow.commit()
         report = DeliveryReport(
             tuple(event_run.delivered),

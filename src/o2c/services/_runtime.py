@@ -149,6 +149,7 @@ class Runtime:
                 event_streams=event_streams,
                 notification_streams=notification_streams,
                 include_waiting=include_waiting,
+                count_waiting=False,  # nobody reads it here: a command pays for its own streams
             )
         except AdapterError:
             return  # the store could not record the outcome: the messages are delivered again
