@@ -279,8 +279,8 @@ class ForgetfulOutbox:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 
-    def add(self, message: Any) -> None:
-        self.inner.add(message)
+    def add(self, *messages: Any) -> None:
+        self.inner.add(*messages)
 
     def find(self, message_id: str) -> Any:
         return self.inner.find(message_id)
@@ -291,8 +291,8 @@ class ForgetfulOutbox:
     def retry_later(self, message_id: str, not_before: Any, error: str) -> None:
         """Forgets the failure."""
 
-    def delivered(self, message_id: str) -> None:
-        self.inner.delivered(message_id)
+    def delivered(self, *message_ids: str) -> None:
+        self.inner.delivered(*message_ids)
 
     def backlog(self) -> Any:
         return self.inner.backlog()

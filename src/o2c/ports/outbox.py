@@ -72,17 +72,18 @@ class OutboxBacklog:
 class OutboxRepository(Protocol[T]):
     """Messages waiting for delivery, seen through the current unit of work.
 
-    Contract: ``add`` stores a message in the unit of work (visible to others on commit); a
+    Contract: ``add`` stores messages in the unit of work (visible to others on commit); a
     ``message_id`` already waiting keeps its first message (adding is idempotent). ``waiting``
     lists messages in the order their units of work committed (for messages of one stream; a
     store whose concurrent commits could interleave differently must keep that true per stream).
     ``retry_later`` records a failed delivery of a message still waiting (a message removed
-    meanwhile stays removed); ``delivered`` removes one (a missing id is a no-op). Costs grow
+    meanwhile stays removed); ``delivered`` removes messages (a missing id is a no-op). Costs grow
     with what waits, never with what was ever delivered.
     """
 
-    def add(self, message: OutboxMessage[T]) -> None:
-        """Store a message for delivery after commit (no-op if its id is already waiting)."""
+    def add(self, *messages: OutboxMessage[T]) -> None:
+        """Store messages for delivery after commit, in this order (an id already waiting keeps
+        its first message)."""
         ...
 
     def find(self, message_id: str) -> OutboxMessage[T] | None:
@@ -100,8 +101,8 @@ class OutboxRepository(Protocol[T]):
         """Record a failed delivery: one more attempt, the time to try again, the reason."""
         ...
 
-    def delivered(self, message_id: str) -> None:
-        """Remove a delivered message."""
+    def delivered(self, *message_ids: str) -> None:
+        """Remove delivered messages."""
         ...
 
     def backlog(self) -> OutboxBacklog:

@@ -118,19 +118,19 @@ class Dispatcher:
         notifications: Sequence[Notification],
     ) -> tuple[frozenset[str], frozenset[str]]:
         """Store the command's events and notifications; returns the streams of each."""
-        event_streams: dict[str, None] = {}
-        for position, event in enumerate(events, start=1):
-            stream = event_stream(event)
-            uow.event_outbox.add(OutboxMessage(event_id(command_key, position), stream, event, at))
-            event_streams[stream] = None
-        notice_streams: dict[str, None] = {}
-        for notification in notifications:
-            stream = notification_stream(notification)
-            uow.notification_outbox.add(
-                OutboxMessage(notification.notification_id, stream, notification, at)
-            )
-            notice_streams[stream] = None
-        return frozenset(event_streams), frozenset(notice_streams)
+        stored_events = [
+            OutboxMessage(event_id(command_key, position), event_stream(event), event, at)
+            for position, event in enumerate(events, start=1)
+        ]
+        stored_notices = [
+            OutboxMessage(n.notification_id, notification_stream(n), n, at) for n in notifications
+        ]
+        uow.event_outbox.add(*stored_events)
+        uow.notification_outbox.add(*stored_notices)
+        return (
+            frozenset(m.stream for m in stored_events),
+            frozenset(m.stream for m in stored_notices),
+        )
 
     def deliver(
         self,
@@ -148,18 +148,42 @@ class Dispatcher:
         Failures of the store while recording the outcome propagate (the messages stay and are
         delivered again: at least once).
         """
-        now = self.adapters.clock.now()
         with self.adapters.unit_of_work() as uow:
-            events = (
-                uow.event_outbox.waiting(event_streams, limit)
-                if event_streams is None or event_streams
-                else ()
-            )
-            notices = (
-                uow.notification_outbox.waiting(notification_streams, limit)
-                if notification_streams is None or notification_streams
-                else ()
-            )
+            events, notices = self.waiting(uow, event_streams, notification_streams, limit)
+        return self.send(
+            events, notices, include_waiting=include_waiting, count_waiting=count_waiting
+        )
+
+    @staticmethod
+    def waiting(
+        uow: UnitOfWork,
+        event_streams: Collection[str] | None = None,
+        notification_streams: Collection[str] | None = None,
+        limit: int | None = None,
+    ) -> tuple[Sequence[OutboxMessage[DomainEvent]], Sequence[OutboxMessage[Notification]]]:
+        """The waiting events and notifications (of the given streams, or all) in ``uow``."""
+        events = (
+            uow.event_outbox.waiting(event_streams, limit)
+            if event_streams is None or event_streams
+            else ()
+        )
+        notices = (
+            uow.notification_outbox.waiting(notification_streams, limit)
+            if notification_streams is None or notification_streams
+            else ()
+        )
+        return events, notices
+
+    def send(
+        self,
+        events: Sequence[OutboxMessage[DomainEvent]],
+        notices: Sequence[OutboxMessage[Notification]],
+        *,
+        include_waiting: bool = False,
+        count_waiting: bool = True,
+    ) -> tuple[DeliveryReport, PluginError | None]:
+        """Deliver these waiting messages and record the outcome in a unit of work of its own."""
+        now = self.adapters.clock.now()
         notice_run = self._notifications(notices, now, include_waiting)
         event_run, plugin_failure = self._events(events, now, include_waiting)
         waiting = 0
@@ -181,8 +205,7 @@ class Dispatcher:
 
     @staticmethod
     def _record(outbox: OutboxRepository[Any], run: _Run) -> None:
-        for message_id in run.delivered:
-            outbox.delivered(message_id)
+        outbox.delivered(*run.delivered)
         for message_id, not_before, error in run.failed:
             outbox.retry_later(message_id, not_before, error)
 

@@ -33,7 +33,7 @@ from o2c import codec
 from o2c.domain.events import DomainEvent
 from o2c.domain.ledger import JournalEntry
 from o2c.domain.posting import PostingRules, journal_entries
-from o2c.ports.errors import AdapterError, AdapterUnavailable, DuplicateRequest
+from o2c.ports.errors import AdapterError, AdapterUnavailable, DuplicateRequest, PluginError
 from o2c.ports.notifications import Notification
 from o2c.ports.persistence import UnitOfWork
 from o2c.services._dispatch import DeliveryReport, Dispatcher, OutboxRetryPolicy
@@ -114,9 +114,12 @@ class Runtime:
                 entries = self._entries(work.events)
                 for entry in entries:
                     uow.ledger_outbox.save(entry.entry_id, entry)
-                streams = self.dispatcher.enqueue(
+                event_streams, notice_streams = self.dispatcher.enqueue(
                     uow, key, work.now, work.events, work.notifications
                 )
+                # Read in this transaction what waits on the command's streams (its own messages
+                # and any earlier ones), so delivering after the commit needs no second read.
+                waiting = self.dispatcher.waiting(uow, event_streams, notice_streams)
                 envelope = {
                     "fingerprint": fingerprint,
                     "result": codec.to_data(result, result_type),
@@ -127,30 +130,23 @@ class Runtime:
                 uow.commit()
         if recalled:
             # The first run may have died after its commit: what it left waiting goes now.
-            self._deliver(include_waiting=True)
+            self._deliver()
             return result
         self._post(entries)
-        event_streams, notification_streams = streams
-        if event_streams or notification_streams:
-            self._deliver(event_streams=event_streams, notification_streams=notification_streams)
+        if waiting[0] or waiting[1]:
+            self._deliver(lambda: self.dispatcher.send(*waiting, count_waiting=False))
         return result
 
     def _deliver(
-        self,
-        *,
-        event_streams: frozenset[str] | None = None,
-        notification_streams: frozenset[str] | None = None,
-        include_waiting: bool = False,
+        self, run: Callable[[], tuple[DeliveryReport, PluginError | None]] | None = None
     ) -> None:
-        """Deliver after a commit: nothing that fails here undoes or fails the command (the
-        messages wait in their outboxes), except a plugin's failure, reported as before."""
+        """Deliver after a commit (``run``, or everything waiting): nothing that fails here undoes
+        or fails the command (the messages wait in their outboxes), except a plugin's failure,
+        reported as before."""
+        if run is None:
+            run = lambda: self.dispatcher.deliver(include_waiting=True, count_waiting=False)  # noqa: E731
         try:
-            _, plugin_failure = self.dispatcher.deliver(
-                event_streams=event_streams,
-                notification_streams=notification_streams,
-                include_waiting=include_waiting,
-                count_waiting=False,  # nobody reads it here: a command pays for its own streams
-            )
+            _, plugin_failure = run()
         except AdapterError:
             return  # the store could not record the outcome: the messages are delivered again
         if plugin_failure is not None:

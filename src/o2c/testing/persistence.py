@@ -795,8 +795,8 @@ class UnitOfWorkContract(Contract):
             check_outbox(_outbox(work, outbox), first)  # its own writes, before commit
             work.commit()
         with uow() as work:
-            for message in later:
-                _outbox(work, outbox).add(message)
+            _outbox(work, outbox).add(*later)  # several at once keep the order given
+            _outbox(work, outbox).add()
             work.commit()
         with uow() as work:
             check_outbox(_outbox(work, outbox), [*first, *later])
@@ -849,8 +849,7 @@ class UnitOfWorkContract(Contract):
         )
         with uow() as work:
             check_outbox(_outbox(work, outbox), [failed, messages[2]])
-            _outbox(work, outbox).delivered("M-1")
-            _outbox(work, outbox).delivered("M-3")
+            _outbox(work, outbox).delivered("M-1", "M-3")
             work.commit()
         with uow() as work:
             check_outbox(_outbox(work, outbox), [])

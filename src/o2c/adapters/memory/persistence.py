@@ -456,10 +456,11 @@ class MemoryOutbox(Generic[T]):
     def __init__(self, adapter: str, name: str, table: _Table):
         self._messages: MemoryRepository[OutboxMessage[T]] = MemoryRepository(adapter, name, table)
 
-    def add(self, message: OutboxMessage[T]) -> None:
-        """Store a message for delivery after commit (no-op if its id is already waiting)."""
-        if self._messages.find(message.message_id) is None:
-            self._messages.save(message.message_id, message)
+    def add(self, *messages: OutboxMessage[T]) -> None:
+        """Store messages for delivery after commit (an id already waiting keeps its message)."""
+        for message in messages:
+            if self._messages.find(message.message_id) is None:
+                self._messages.save(message.message_id, message)
 
     def find(self, message_id: str) -> OutboxMessage[T] | None:
         """The waiting message with this id, or ``None``."""
@@ -494,9 +495,10 @@ class MemoryOutbox(Generic[T]):
             ),
         )
 
-    def delivered(self, message_id: str) -> None:
-        """Remove a delivered message (a missing id is a no-op)."""
-        self._messages.remove(message_id)
+    def delivered(self, *message_ids: str) -> None:
+        """Remove delivered messages (a missing id is a no-op)."""
+        for message_id in message_ids:
+            self._messages.remove(message_id)
 
     def backlog(self) -> OutboxBacklog:
         """How many messages wait, how many failed before, and the oldest."""

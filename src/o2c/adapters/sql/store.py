@@ -500,7 +500,9 @@ class _OutboxStatements:
                 last_error=_param("last_error"),
             )
         )
-        self.delivered = sa.delete(table).where(c.message_id == _param("message_id"))
+        self.delivered = sa.delete(table).where(
+            c.message_id.in_(sa.bindparam("p_message_ids", expanding=True))
+        )
         self.counts = sa.select(
             sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((c.attempts > 0, 1), else_=0)), 0)
         ).select_from(table)
@@ -1168,25 +1170,29 @@ class SqlOutbox(Generic[T]):
             statement, params, doing=f"{doing} ({self._statements.name})"
         )
 
-    def add(self, message: OutboxMessage[T]) -> None:
-        """Store a message for delivery after commit (no-op if its id is already waiting)."""
+    def add(self, *messages: OutboxMessage[T]) -> None:
+        """Store messages for delivery after commit, in this order, in one statement (an id
+        already waiting keeps its message)."""
+        if not messages:
+            return
         self._transaction.wrote = True
         self._run(
             self._statements.add,
-            {
-                "p_message_id": message.message_id,
-                "p_stream": message.stream,
-                "p_enqueued_at": message.enqueued_at.isoformat(),
-                "p_attempts": message.attempts,
-                "p_not_before": None
-                if message.not_before is None
-                else message.not_before.isoformat(),
-                "p_last_error": message.last_error,
-                "p_schema_version": codec.SCHEMA_VERSION,
-                "p_document": codec.dumps(message.value, self._statements.value_type),
-            },
-            f"store message {message.message_id!r}",
+            [self._row(message) for message in messages],
+            f"store {len(messages)} messages",
         )
+
+    def _row(self, message: OutboxMessage[T]) -> dict[str, Any]:
+        return {
+            "p_message_id": message.message_id,
+            "p_stream": message.stream,
+            "p_enqueued_at": message.enqueued_at.isoformat(),
+            "p_attempts": message.attempts,
+            "p_not_before": None if message.not_before is None else message.not_before.isoformat(),
+            "p_last_error": message.last_error,
+            "p_schema_version": codec.SCHEMA_VERSION,
+            "p_document": codec.dumps(message.value, self._statements.value_type),
+        }
 
     def find(self, message_id: str) -> OutboxMessage[T] | None:
         """The waiting message with this id, or ``None``."""
@@ -1226,13 +1232,15 @@ class SqlOutbox(Generic[T]):
             f"record a failed delivery of {message_id!r}",
         )
 
-    def delivered(self, message_id: str) -> None:
-        """Remove a delivered message (a missing id is a no-op)."""
+    def delivered(self, *message_ids: str) -> None:
+        """Remove delivered messages (a missing id is a no-op), in one statement."""
+        if not message_ids:
+            return
         self._transaction.wrote = True
         self._run(
             self._statements.delivered,
-            {"p_message_id": message_id},
-            f"remove delivered message {message_id!r}",
+            {"p_message_ids": list(message_ids)},
+            f"remove {len(message_ids)} delivered messages",
         )
 
     def backlog(self) -> OutboxBacklog:
