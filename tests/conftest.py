@@ -1,10 +1,15 @@
-"""Test-suite wide settings: hypothesis profiles for CI (thorough) and local runs (quick), and a
-throwaway PostgreSQL database for the tests marked ``postgres``.
+"""Test-suite wide settings: hypothesis profiles for CI (thorough) and local runs (quick), a
+throwaway PostgreSQL database for the tests marked ``postgres``, and a RabbitMQ broker for the
+tests marked ``rabbitmq``.
 
 The PostgreSQL tests run against the server named by ``O2C_TEST_POSTGRES_URL`` (by default the
 local one on 127.0.0.1:5432). When it cannot be reached they are skipped and the end of the run
 says so in one line; with ``O2C_REQUIRE_POSTGRES=1`` (as in CI) an unreachable server fails them
 instead, so a run that silently skipped PostgreSQL can never pass.
+
+The RabbitMQ tests likewise use the broker named by ``O2C_TEST_RABBITMQ_URL`` (by default the local
+one on 127.0.0.1:5672, guest/guest), each on exchanges and queues named for the test run alone;
+``O2C_REQUIRE_RABBITMQ=1`` turns an unreachable broker from a skip into a failure.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -95,11 +101,59 @@ def postgres_engine(postgres_url: str) -> Iterator[sa.Engine]:
         engine.dispose()
 
 
+DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+RABBITMQ_UNREACHABLE = "RabbitMQ was not reachable at"
+
+
+def _broker_url() -> str:
+    return os.environ.get("O2C_TEST_RABBITMQ_URL", DEFAULT_RABBITMQ_URL)
+
+
+def _broker_address(url: str) -> str:
+    parsed = urlsplit(url)
+    return f"{parsed.hostname or 'localhost'}:{parsed.port or 5672}"
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """The AMQP URL of a reachable RabbitMQ broker.
+
+    Skips the requesting test when the broker cannot be reached (fails it instead when
+    ``O2C_REQUIRE_RABBITMQ=1``). Tests name their own exchanges and queues after a random token,
+    so runs never see each other's messages. Tests using it are marked ``rabbitmq``.
+    """
+    import pika  # noqa: PLC0415 - the broker extra; only the tests that ask for a broker need it
+    from pika import exceptions  # noqa: PLC0415
+
+    url = _broker_url()
+    parameters = pika.URLParameters(url)
+    parameters.connection_attempts = 1
+    parameters.socket_timeout = 5
+    try:
+        pika.BlockingConnection(parameters).close()
+    except (exceptions.AMQPError, OSError) as error:
+        cause = (str(error).strip().splitlines() or [type(error).__name__])[0] or repr(error)
+        reason = (
+            f"{RABBITMQ_UNREACHABLE} {_broker_address(url)} ({cause}); "
+            "set O2C_TEST_RABBITMQ_URL or start the broker"
+        )
+        if os.environ.get("O2C_REQUIRE_RABBITMQ", "") not in ("", "0"):
+            raise pytest.fail.Exception(
+                f"{reason}; O2C_REQUIRE_RABBITMQ is set", pytrace=False
+            ) from None
+        raise pytest.skip.Exception(reason) from None
+    return url
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that uses the throwaway database ``postgres``, so ``-m`` can select them."""
+    """Mark every test that uses the throwaway database ``postgres`` and every test that uses
+    the broker ``rabbitmq``, so ``-m`` can select them."""
     for item in items:
-        if "postgres_url" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "postgres_url" in fixtures:
             item.add_marker(pytest.mark.postgres)
+        if "rabbitmq_url" in fixtures:
+            item.add_marker(pytest.mark.rabbitmq)
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -111,19 +165,28 @@ def _skip_reason(report: pytest.TestReport) -> str:
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterator[None]:
-    """Say plainly, in one line, that PostgreSQL tests were skipped for want of a server."""
+    """Say plainly, in one line each, that PostgreSQL or RabbitMQ tests were skipped for want
+    of a server."""
     # The outermost wrapper (tryfirst) writes last: after the short summary, above the counts.
     yield
-    skipped = [
+    reports = [
         report
         for report in terminalreporter.stats.get("skipped", [])
-        if isinstance(report, pytest.TestReport) and POSTGRES_UNREACHABLE in _skip_reason(report)
+        if isinstance(report, pytest.TestReport)
     ]
-    if not skipped:
-        return
-    count = len(skipped)
-    terminalreporter.write_line(
-        f"{POSTGRES_UNREACHABLE} {_host_and_port(_server_url())}: "
-        f"{count} PostgreSQL {'test' if count == 1 else 'tests'} skipped "
-        "(set O2C_TEST_POSTGRES_URL or start the server)"
-    )
+    skipped = [r for r in reports if POSTGRES_UNREACHABLE in _skip_reason(r)]
+    if skipped:
+        count = len(skipped)
+        terminalreporter.write_line(
+            f"{POSTGRES_UNREACHABLE} {_host_and_port(_server_url())}: "
+            f"{count} PostgreSQL {'test' if count == 1 else 'tests'} skipped "
+            "(set O2C_TEST_POSTGRES_URL or start the server)"
+        )
+    skipped = [r for r in reports if RABBITMQ_UNREACHABLE in _skip_reason(r)]
+    if skipped:
+        count = len(skipped)
+        terminalreporter.write_line(
+            f"{RABBITMQ_UNREACHABLE} {_broker_address(_broker_url())}: "
+            f"{count} RabbitMQ {'test' if count == 1 else 'tests'} skipped "
+            "(set O2C_TEST_RABBITMQ_URL or start the broker)"
+        )

@@ -27,6 +27,7 @@ from o2c.ports.gateways import PaymentGatewayPort
 from o2c.ports.inventory import InventoryPort
 from o2c.ports.ledger import LedgerPort
 from o2c.ports.notifications import Notifier
+from o2c.ports.outbox import EventRelay
 from o2c.ports.persistence import UnitOfWork
 from o2c.ports.registry import AdapterRegistry, PortName, RegisteredAdapter
 from o2c.services import Services
@@ -42,6 +43,7 @@ PORT_PROTOCOLS: Mapping[PortName, type] = {
     PortName.LEDGER: LedgerPort,
     PortName.NOTIFIER: Notifier,
     PortName.CLOCK: Clock,
+    PortName.RELAY: EventRelay,
 }
 """The protocol each port's adapter must satisfy (for the unit of work: what its factory makes)."""
 
@@ -72,6 +74,7 @@ def bootstrap(
     ledger: LedgerPort | None = None,
     notifier: Notifier | None = None,
     clock: Clock | None = None,
+    relay: EventRelay | None = None,
     on_event_failure: Callable[[Sequence[PluginError]], None] | None = None,
 ) -> App:
     """Build an application from configuration (a :class:`Config`, a mapping, a TOML path).
@@ -104,6 +107,7 @@ def bootstrap(
             (PortName.LEDGER, ledger),
             (PortName.NOTIFIER, notifier),
             (PortName.CLOCK, clock),
+            (PortName.RELAY, relay),
         )
         if adapter is not None
     }
@@ -120,6 +124,7 @@ def bootstrap(
         publish=loaded.publish
         if on_event_failure is None
         else _publisher(loaded, on_event_failure),
+        relay=built[PortName.RELAY],
     )
     services = Services(adapters, chosen_config.settings)
     return App(services, adapters, loaded, chosen_config, registry, names)
@@ -133,6 +138,7 @@ BUILD_ORDER: tuple[PortName, ...] = (
     PortName.NOTIFIER,
     PortName.PAYMENT_GATEWAY,
     PortName.CARRIER,
+    PortName.RELAY,
 )
 """The order ports are built in; a factory may ask for the adapter of any port built before."""
 

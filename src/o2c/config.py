@@ -125,6 +125,7 @@ DEFAULT_ADAPTERS: Mapping[PortName, AdapterChoice] = MappingProxyType(
         PortName.LEDGER: AdapterChoice("memory"),
         PortName.NOTIFIER: AdapterChoice("memory"),
         PortName.CLOCK: AdapterChoice("system"),
+        PortName.RELAY: AdapterChoice("none"),
     }
 )
 """The embedded setup: every port served by an in-memory adapter of the built-in plugin."""

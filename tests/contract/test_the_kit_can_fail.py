@@ -339,6 +339,54 @@ def test_a_store_whose_queries_miss_their_own_writes_fails_the_kit() -> None:
         contract.test_named_queries_answer_what_their_definitions_say(blind)
 
 
+class ForgetfulOutbox:
+    """An outbox that lists its messages newest first and forgets failed deliveries."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def add(self, *messages: Any) -> None:
+        self.inner.add(*messages)
+
+    def find(self, message_id: str) -> Any:
+        return self.inner.find(message_id)
+
+    def waiting(self, streams: Any = None, limit: int | None = None) -> Any:
+        return tuple(reversed(self.inner.waiting(streams)))[:limit]
+
+    def retry_later(self, message_id: str, not_before: Any, error: str) -> None:
+        """Forgets the failure."""
+
+    def delivered(self, *message_ids: str) -> None:
+        self.inner.delivered(*message_ids)
+
+    def backlog(self) -> Any:
+        return self.inner.backlog()
+
+
+class OutOfOrderOutboxes(MemoryUnitOfWork):
+    def __init__(self, store: MemoryStore):
+        super().__init__(store)
+        self.event_outbox = ForgetfulOutbox(self.event_outbox)  # type: ignore[assignment]
+
+
+def test_an_outbox_out_of_commit_order_or_forgetting_failures_fails_the_kit() -> None:
+    contract = UnitOfWorkContract()
+
+    def broken() -> Any:
+        store = MemoryStore()
+        return lambda: OutOfOrderOutboxes(store)
+
+    with pytest.raises(FAILS):
+        contract.test_an_outbox_lists_messages_in_commit_order(broken(), "event_outbox")
+    with pytest.raises(FAILS):
+        contract.test_a_failed_delivery_is_recorded_and_a_delivered_message_removed(
+            broken(), "event_outbox"
+        )
+    with pytest.raises(FAILS):
+        contract.test_an_outbox_answers_what_its_messages_say(broken, "event_outbox")
+
+
 class EchoingNotifier:
     """Delivers every send, repeats included."""
 

@@ -21,6 +21,11 @@ ledger             ``sql``          ``url``, by default the unit of work's datab
 notifier           ``memory``       none (an outbox that keeps what it was asked to send)
 clock              ``system``       ``tz``: the business time zone (default ``UTC``)
 clock              ``fixed``        ``at`` (required, timezone-aware), ``tz``
+relay              ``none``         none (the default: committed events reach the plugins only)
+relay              ``memory``       none (a broker in memory that keeps what was published)
+relay              ``rabbitmq``     ``url`` (``amqp://guest:guest@127.0.0.1:5672/%2F``),
+                                    ``exchange`` (``o2c.events``), ``routing_prefix``; needs the
+                                    ``broker`` extra
 =================  ===============  ============================================================
 
 The unit of work's port is configured as ``persistence`` (or ``unit_of_work``). The SQL adapters
@@ -49,6 +54,7 @@ from o2c.adapters.memory.inventory import MemoryInventory
 from o2c.adapters.memory.ledger import MemoryLedger
 from o2c.adapters.memory.notifier import OutboxNotifier
 from o2c.adapters.memory.persistence import MemoryStore, MemoryUnitOfWork
+from o2c.adapters.memory.relay import MemoryRelay, NoRelay
 from o2c.domain.errors import DomainError, InvalidInput
 from o2c.domain.ledger import ChartOfAccounts
 from o2c.domain.money import parse_money
@@ -58,6 +64,7 @@ from o2c.ports.errors import AdapterError, AdapterRejected
 from o2c.ports.gateways import WebhookSecret
 from o2c.ports.hookspecs import hookimpl
 from o2c.ports.ledger import LedgerPort
+from o2c.ports.outbox import EventRelay
 from o2c.ports.persistence import UnitOfWork
 from o2c.ports.registry import AdapterRegistry
 
@@ -77,6 +84,9 @@ def o2c_register_adapters(registry: AdapterRegistry) -> None:
     registry.add_notifier("memory", _notifier, "an outbox that keeps what it was asked to send")
     registry.add_clock("system", _system_clock, "the real time in a business time zone")
     registry.add_clock("fixed", _fixed_clock, "a clock that moves only when told")
+    registry.add_relay("none", _no_relay, "committed events reach the plugins only")
+    registry.add_relay("memory", _memory_relay, "a broker in memory that keeps what it got")
+    registry.add_relay("rabbitmq", _rabbitmq_relay, "publishes committed events to RabbitMQ")
 
 
 # --- option reading -----------------------------------------------------------------------------
@@ -193,6 +203,35 @@ def _sql_ledger(
 def _notifier(options: Mapping[str, Any]) -> OutboxNotifier:
     _only(options, "notifier")
     return OutboxNotifier(name="memory")
+
+
+def _no_relay(options: Mapping[str, Any]) -> NoRelay:
+    _only(options, "relay")
+    return NoRelay()
+
+
+def _memory_relay(options: Mapping[str, Any]) -> MemoryRelay:
+    _only(options, "relay")
+    return MemoryRelay()
+
+
+def _rabbitmq_relay(options: Mapping[str, Any]) -> EventRelay:
+    _only(options, "relay", "url", "exchange", "routing_prefix")
+
+    def open_relay() -> EventRelay:
+        from o2c.adapters.rabbitmq import RabbitRelay  # noqa: PLC0415 - only with the extra
+
+        return RabbitRelay(
+            _text(options, "url", "amqp://guest:guest@127.0.0.1:5672/%2F"),
+            exchange=_text(options, "exchange", "o2c.events"),
+            routing_prefix=_text(options, "routing_prefix", ""),
+        )
+
+    try:
+        return open_relay()
+    except AdapterError as error:
+        code = getattr(error, "code", None) or type(error).__name__
+        raise InvalidInput(field="url", value=code, reason=error.message) from error
 
 
 def _inventory(options: Mapping[str, Any]) -> MemoryInventory:

@@ -633,3 +633,10 @@ def janitor(config_path: Path | None, older_than: float, as_json: bool) -> None:
 # --- o2c ledger -----------------------------------------------------------------------------
 
 cli.add_command(ledger_commands)
+
+
+# --- o2c outbox -----------------------------------------------------------------------------
+
+from o2c.cli.outbox import outbox  # noqa: E402  (its own module; registered here)
+
+cli.add_command(outbox)

@@ -26,6 +26,7 @@ from o2c.domain.cash import Allocation
 from o2c.domain.credit import CreditAccount
 from o2c.domain.customers import Customer
 from o2c.domain.dunning import DunningBook
+from o2c.domain.events import DomainEvent
 from o2c.domain.invoicing import CreditNote, Invoice
 from o2c.domain.ledger import JournalEntry
 from o2c.domain.orders import Order, OrderStatus
@@ -35,6 +36,8 @@ from o2c.domain.receipts import Receipt
 from o2c.domain.receivables import OpenItem
 from o2c.domain.reporting import DEFAULT_AGING, AgingBasis, AgingReport, AgingSchedule
 from o2c.ports.carriers import Shipment
+from o2c.ports.notifications import Notification
+from o2c.ports.outbox import OutboxRepository
 
 __all__ = [
     "CustomerRepository",
@@ -299,6 +302,14 @@ class UnitOfWork(Protocol):
     calls: ExternalCallRepository
     """Calls to other systems: each intent recorded (and committed) before the call is made, its
     outcome recorded with the command's changes; the janitor settles those left open."""
+    event_outbox: OutboxRepository[DomainEvent]
+    """Domain events committed with their command and not yet delivered (to plugins, a broker).
+
+    Delivered after commit, at least once, in commit order per stream, each under a stable
+    event id; removed once delivered (see :mod:`o2c.ports.outbox`).
+    """
+    notification_outbox: OutboxRepository[Notification]
+    """Notifications committed with their command and not yet accepted by the notifier."""
     sequences: NumberSequence
     commands: IdempotencyRecord
 

@@ -35,6 +35,8 @@ class PortName(enum.Enum):
     UNIT_OF_WORK = "unit_of_work"
     NOTIFIER = "notifier"
     CLOCK = "clock"
+    RELAY = "relay"
+    """Where committed events go besides the plugins: a message broker (default: nowhere)."""
 
 
 @attrs.frozen
@@ -151,6 +153,10 @@ class AdapterRegistry:
     def add_clock(self, name: str, factory: AdapterFactory, description: str = "") -> None:
         """Register a clock."""
         self.register(PortName.CLOCK, name, factory, description)
+
+    def add_relay(self, name: str, factory: AdapterFactory, description: str = "") -> None:
+        """Register an event relay (a message broker that committed events are published to)."""
+        self.register(PortName.RELAY, name, factory, description)
 
     def get(self, port: PortName, name: str) -> RegisteredAdapter:
         """The registration of adapter ``name`` for ``port``, or :class:`UnknownAdapter`."""

@@ -4,16 +4,19 @@ A command body receives a :class:`Work`: the open unit of work, the business dat
 lists to collect domain events and notifications into. The runner then
 
 1. turns the events into journal entries (``o2c.domain.posting``) and stores them in the ledger
-   outbox of the same unit of work,
+   outbox of the same unit of work, and the events and notifications themselves in the event and
+   notification outboxes (each event under a stable id: the command's key and its position);
 2. remembers the command's result under its idempotency key, and commits;
 3. after the commit, posts the entries to the ledger (removing them from the outbox once
-   posted), sends the notifications and publishes the events.
+   posted) and delivers the command's notifications and events (``o2c.services._dispatch``).
 
-A command retried with the same key finds its result remembered: it returns that result, sends
-the notifications again (the notifier drops those it delivered already) and changes nothing. When
-the same command runs under the same key in two places at once, the one that loses the race
-raises the retryable ``AdapterUnavailable``; its retry returns the winner's result.
-Anything raised inside the body rolls the unit of work back, so nothing is half-saved.
+Whatever fails after the commit (a notifier, a broker, the process itself) leaves the messages in
+their outboxes, to be delivered by the next delivery run (``services.outbox.deliver()``) or by a
+retry of the command. A command retried with the same key finds its result remembered: it returns
+that result, delivers whatever still waits in the outboxes and changes nothing else. When the same
+command runs under the same key in two places at once, the one that loses the race raises the
+retryable ``AdapterUnavailable``; its retry returns the winner's result. Anything raised inside
+the body rolls the unit of work back, so nothing is half-saved.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ from o2c import codec
 from o2c.domain.events import DomainEvent
 from o2c.domain.ledger import JournalEntry
 from o2c.domain.posting import PostingRules, journal_entries
-from o2c.ports.errors import AdapterError, AdapterUnavailable, DuplicateRequest
+from o2c.ports.errors import AdapterError, AdapterUnavailable, DuplicateRequest, PluginError
 from o2c.ports.notifications import Notification
 from o2c.ports.persistence import UnitOfWork
+from o2c.services._dispatch import DeliveryReport, Dispatcher, OutboxRetryPolicy
 from o2c.services.context import Adapters, Settings
 from o2c.services.errors import IdempotencyKeyReused, MissingIdempotencyKey
 
@@ -67,10 +71,16 @@ class Work:
 class Runtime:
     """Runs commands and queries for the services and dispatches their effects."""
 
-    def __init__(self, adapters: Adapters, settings: Settings) -> None:
+    def __init__(
+        self,
+        adapters: Adapters,
+        settings: Settings,
+        retry_policy: OutboxRetryPolicy | None = None,
+    ) -> None:
         self.adapters = adapters
         self.settings = settings
         self.rules = PostingRules(settings.chart)
+        self.dispatcher = Dispatcher(adapters, retry_policy)
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -98,29 +108,63 @@ class Runtime:
                 envelope = json.loads(remembered)
                 if envelope["fingerprint"] != fingerprint:
                     raise IdempotencyKeyReused(idempotency_key, command)
-                notifications: list[Notification] = [
-                    codec.from_data(n, Notification) for n in envelope["notifications"]
-                ]
                 result: R = codec.from_data(envelope["result"], result_type)
-                self._send(notifications)
-                return result
-            work = Work(uow, clock.today(), clock.now(), idempotency_key=idempotency_key)
-            result = body(work)
-            entries = self._entries(work.events)
-            for entry in entries:
-                uow.ledger_outbox.save(entry.entry_id, entry)
-            envelope = {
-                "fingerprint": fingerprint,
-                "result": codec.to_data(result, result_type),
-                "notifications": [codec.to_data(n, Notification) for n in work.notifications],
-            }
-            uow.commands.remember(key, json.dumps(envelope, sort_keys=True))
-            uow.commit()
+                recalled = True
+            else:
+                recalled = False
+                work = Work(uow, clock.today(), clock.now(), idempotency_key=idempotency_key)
+                result = body(work)
+                entries = self._entries(work.events)
+                for entry in entries:
+                    uow.ledger_outbox.save(entry.entry_id, entry)
+                event_streams, notice_streams = self.dispatcher.enqueue(
+                    uow, key, work.now, work.events, work.notifications
+                )
+                # Read in this transaction what waits on the command's streams (its own messages
+                # and any earlier ones), so delivering after the commit needs no second read.
+                waiting = self.dispatcher.waiting(uow, event_streams, notice_streams)
+                envelope = {
+                    "fingerprint": fingerprint,
+                    "result": codec.to_data(result, result_type),
+                    # Kept in the stored form of a command's record; delivery reads the outbox.
+                    "notifications": [codec.to_data(n, Notification) for n in work.notifications],
+                }
+                uow.commands.remember(key, json.dumps(envelope, sort_keys=True))
+                uow.commit()
+        if recalled:
+            # The first run may have died after its commit: what it left waiting goes now.
+            self._deliver()
+            return result
         self._post(entries)
-        self._send(work.notifications)
-        if work.events:
-            self.adapters.publish(tuple(work.events))
+        if waiting[0] or waiting[1]:
+            self._deliver(lambda: self.dispatcher.send(*waiting, count_waiting=False))
         return result
+
+    def _deliver(
+        self, run: Callable[[], tuple[DeliveryReport, PluginError | None]] | None = None
+    ) -> None:
+        """Deliver after a commit (``run``, or everything waiting): nothing that fails here undoes
+        or fails the command (the messages wait in their outboxes), except a plugin's failure,
+        reported as before."""
+        if run is None:
+            run = lambda: self.dispatcher.deliver(include_waiting=True, count_waiting=False)  # noqa: E731
+        try:
+            _, plugin_failure = run()
+        except AdapterError:
+            return  # the store could not record the outcome: the messages are delivered again
+        if plugin_failure is not None:
+            raise plugin_failure
+
+    def deliver_outbox(
+        self, *, include_waiting: bool = False, limit: int | None = None
+    ) -> DeliveryReport:
+        """Deliver every message waiting in the outboxes (see :class:`Dispatcher`)."""
+        report, plugin_failure = self.dispatcher.deliver(
+            include_waiting=include_waiting, limit=limit
+        )
+        if plugin_failure is not None:
+            raise plugin_failure
+        return report
 
     @contextmanager
     def _same_command_meanwhile(self, command: str, idempotency_key: str) -> Iterator[None]:
@@ -190,11 +234,3 @@ class Runtime:
                 uow.ledger_outbox.remove(entry.entry_id)
             uow.commit()
         return len(waiting)
-
-    def _send(self, notifications: Iterable[Notification]) -> None:
-        # A notification that cannot go out now goes out when the command is retried.
-        for notification in notifications:
-            try:
-                self.adapters.notifier.send(notification)
-            except AdapterError:
-                continue

@@ -26,6 +26,7 @@ from o2c.ports.gateways import PaymentGatewayPort
 from o2c.ports.inventory import InventoryPort
 from o2c.ports.ledger import LedgerPort
 from o2c.ports.notifications import Notifier
+from o2c.ports.outbox import EventRelay
 from o2c.ports.persistence import UnitOfWork
 from o2c.services.errors import InvalidSettings
 
@@ -52,6 +53,8 @@ class Adapters:
     notifier: Notifier
     clock: Clock
     publish: EventPublisher = _ignore
+    relay: EventRelay | None = None
+    """Publishes committed events to a message broker; ``None`` keeps them in the process."""
 
 
 class OutOfStockPolicy(enum.Enum):

@@ -13,6 +13,7 @@ from o2c.services.dunning import DunningService
 from o2c.services.janitor import JanitorService
 from o2c.services.ledger import LedgerService
 from o2c.services.orders import OrderService
+from o2c.services.outbox import OutboxService
 from o2c.services.reports import ReportService
 from o2c.services.statements import StatementService
 
@@ -24,7 +25,8 @@ class Services:
 
     ``customers``, ``orders``, ``billing``, ``cards``, ``cash``, ``statements``, ``dunning``,
     ``ledger`` and ``reports`` hold the use cases; every command takes an ``idempotency_key`` and
-    runs in one unit of work. ``janitor`` settles calls to other systems that a failure left open.
+    runs in one unit of work. ``janitor`` settles calls to other systems that a failure left open;
+    ``outbox`` shows and delivers the events and notifications waiting after their commands.
     """
 
     def __init__(self, adapters: Adapters, settings: Settings | None = None) -> None:
@@ -42,6 +44,7 @@ class Services:
         self.statements = StatementService(self._runtime)
         self.janitor = JanitorService(self._runtime, self._calls, self.cards)
         self.ledger = LedgerService(self._runtime)
+        self.outbox = OutboxService(self._runtime)
 
     def flush_ledger_outbox(self) -> int:
         """Post the journal entries still waiting in the outbox (after a ledger outage).

@@ -18,7 +18,9 @@ import pytest
 from hypothesis import strategies as st
 
 from o2c.domain.calls import CallStatus, ExternalCall
+from o2c.domain.credit import CreditApplied
 from o2c.domain.customers import Customer
+from o2c.domain.events import DomainEvent
 from o2c.domain.invoicing import Invoice, InvoiceableLine
 from o2c.domain.ledger import JournalEntry, Posting, Side
 from o2c.domain.money import from_minor, money, unit_price
@@ -31,6 +33,8 @@ from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms
 from o2c.ports.carriers import Booking, Shipment
 from o2c.ports.errors import DuplicateRequest, NotFound
+from o2c.ports.notifications import Notification
+from o2c.ports.outbox import OutboxBacklog, OutboxMessage, OutboxRepository
 from o2c.ports.persistence import Repository, UnitOfWork, normalise_account
 from o2c.testing._kit import Contract, override_me, requires, run_property
 
@@ -41,6 +45,7 @@ __all__ = [
     "UnitOfWorkReopener",
     "check_aging",
     "check_named_queries",
+    "check_outbox",
 ]
 
 T = TypeVar("T")
@@ -359,9 +364,76 @@ def _aging_items(draw: st.DrawFn) -> OpenItem:
     return OpenItem("DN-0", customer, document_date, tuple(instalments), kind=ItemKind.CHARGE)
 
 
+# --- outboxes -------------------------------------------------------------------------------
+
+_OUTBOX_STREAMS = ("order:SO-1", "order:SO-2", "customer:C-1")
+
+
+def _event(n: int) -> DomainEvent:
+    return CreditApplied(f"C-{n}", DAY, requested_limit=None)
+
+
+def _notice(n: int) -> Notification:
+    return Notification(f"N-{n}", "C-1", "dunning.first", _STARTED, {"level": str(n)})
+
+
+OUTBOX_SAMPLES: dict[str, Callable[[int], Any]] = {
+    "event_outbox": _event,
+    "notification_outbox": _notice,
+}
+"""The outboxes the contract exercises, with a builder of distinct values for each."""
+
+
+def _message(outbox: str, n: int, stream: str = "order:SO-1") -> OutboxMessage[Any]:
+    at = _STARTED + timedelta(seconds=n)
+    return OutboxMessage(f"M-{n}", stream, OUTBOX_SAMPLES[outbox](n), at)
+
+
+def _outbox(uow: UnitOfWork, name: str) -> OutboxRepository[Any]:
+    outbox: OutboxRepository[Any] = getattr(uow, name)
+    return outbox
+
+
+def check_outbox(outbox: OutboxRepository[Any], expected: Sequence[OutboxMessage[Any]]) -> None:
+    """Assert that ``outbox`` holds exactly ``expected`` (in this order) and that every query
+    agrees: ``waiting`` by stream and limit, ``find``, ``backlog``."""
+    assert outbox.waiting() == tuple(expected)
+    for limit in (0, 1, 2):
+        assert outbox.waiting(limit=limit) == tuple(expected[:limit])
+    for stream in (*_OUTBOX_STREAMS, "order:NONE"):
+        assert outbox.waiting([stream]) == tuple(m for m in expected if m.stream == stream)
+    pair = _OUTBOX_STREAMS[:2]
+    both = tuple(m for m in expected if m.stream in pair)
+    assert outbox.waiting(pair) == both
+    assert outbox.waiting(pair, limit=1) == both[:1]
+    assert outbox.waiting([]) == ()
+    for message in expected:
+        assert outbox.find(message.message_id) == message
+    assert outbox.find("M-NONE") is None
+    if expected:
+        oldest = expected[0]
+        failing = sum(1 for m in expected if m.attempts > 0)
+        assert outbox.backlog() == OutboxBacklog(
+            len(expected), oldest.enqueued_at, oldest.message_id, failing
+        )
+    else:
+        assert outbox.backlog() == OutboxBacklog(0)
+
+
 def _repository(uow: UnitOfWork, name: str) -> Repository[Any]:
     repository: Repository[Any] = getattr(uow, name)
     return repository
+
+
+def _in_commit_order(
+    committed: Sequence[OutboxMessage[Any]], current: Sequence[OutboxMessage[Any]]
+) -> list[OutboxMessage[Any]]:
+    """The messages of ``current`` ordered as a store lists them: those committed before keep
+    their place, the ones added since follow in the order they were added."""
+    now = {m.message_id: m for m in current}
+    kept = [now[m.message_id] for m in committed if m.message_id in now]
+    known = {m.message_id for m in committed}
+    return [*kept, *(m for m in current if m.message_id not in known)]
 
 
 class UnitOfWorkContract(Contract):
@@ -725,6 +797,162 @@ class UnitOfWorkContract(Contract):
                     check_aging(work)
 
         run_property(st.lists(_aging_items(), max_size=12), check)
+
+    # --- outboxes -----------------------------------------------------------------------------
+
+    @pytest.fixture(params=sorted(OUTBOX_SAMPLES))
+    def outbox(self, request: pytest.FixtureRequest) -> str:
+        """The name of the outbox under test."""
+        name: str = request.param
+        return name
+
+    def test_an_outbox_lists_messages_in_commit_order(
+        self, uow: Callable[[], UnitOfWork], outbox: str
+    ) -> None:
+        first = [_message(outbox, 3, "order:SO-2"), _message(outbox, 1)]
+        later = [_message(outbox, 2, "customer:C-1"), _message(outbox, 4)]
+        with uow() as work:
+            check_outbox(_outbox(work, outbox), [])
+            for message in first:
+                _outbox(work, outbox).add(message)
+            check_outbox(_outbox(work, outbox), first)  # its own writes, before commit
+            work.commit()
+        with uow() as work:
+            _outbox(work, outbox).add(*later)  # several at once keep the order given
+            _outbox(work, outbox).add()
+            work.commit()
+        with uow() as work:
+            check_outbox(_outbox(work, outbox), [*first, *later])
+
+    def test_adding_a_waiting_message_again_keeps_the_first(
+        self, uow: Callable[[], UnitOfWork], outbox: str
+    ) -> None:
+        message = _message(outbox, 1)
+        with uow() as work:
+            _outbox(work, outbox).add(message)
+            _outbox(work, outbox).add(attrs.evolve(message, stream="order:SO-2"))
+            work.commit()
+        with uow() as work:
+            _outbox(work, outbox).add(attrs.evolve(message, value=OUTBOX_SAMPLES[outbox](9)))
+            check_outbox(_outbox(work, outbox), [message])
+
+    def test_a_rolled_back_message_is_forgotten(
+        self, uow: Callable[[], UnitOfWork], outbox: str
+    ) -> None:
+        with uow() as work:
+            _outbox(work, outbox).add(_message(outbox, 1))
+            work.rollback()
+            check_outbox(_outbox(work, outbox), [])
+            _outbox(work, outbox).add(_message(outbox, 2))
+        with uow() as work:
+            check_outbox(_outbox(work, outbox), [])
+
+    def test_a_failed_delivery_is_recorded_and_a_delivered_message_removed(
+        self, uow: Callable[[], UnitOfWork], outbox: str
+    ) -> None:
+        messages = [_message(outbox, n) for n in (1, 2, 3)]
+        with uow() as work:
+            for message in messages:
+                _outbox(work, outbox).add(message)
+            work.commit()
+        retry_at = _STARTED + timedelta(minutes=5)
+        with uow() as work:
+            box = _outbox(work, outbox)
+            box.retry_later("M-1", retry_at, "broker down")
+            box.retry_later("M-1", retry_at + timedelta(minutes=1), "still down")
+            box.delivered("M-2")
+            box.delivered("M-NONE")  # a no-op
+            box.retry_later("M-NONE", retry_at, "gone")  # a no-op: never re-created
+            work.commit()
+        failed = attrs.evolve(
+            messages[0],
+            attempts=2,
+            not_before=retry_at + timedelta(minutes=1),
+            last_error="still down",
+        )
+        with uow() as work:
+            check_outbox(_outbox(work, outbox), [failed, messages[2]])
+            _outbox(work, outbox).delivered("M-1", "M-3")
+            work.commit()
+        with uow() as work:
+            check_outbox(_outbox(work, outbox), [])
+            _outbox(work, outbox).add(messages[1])  # a removed id may come again
+            work.commit()
+        with uow() as work:
+            check_outbox(_outbox(work, outbox), [messages[1]])
+
+    def test_an_outbox_answers_what_its_messages_say(
+        self, make_unit_of_work: UnitOfWorkFactory, outbox: str
+    ) -> None:
+        """Adds, failures, deliveries, commits and rollbacks in any order: the outbox holds
+        what a list kept in commit order would, in this unit of work and after reopening."""
+        step = st.tuples(
+            st.sampled_from(("add", "add", "fail", "deliver", "commit", "rollback")),
+            st.integers(1, 6),
+            st.sampled_from(_OUTBOX_STREAMS),
+        )
+
+        def check(steps: Sequence[tuple[str, int, str]]) -> None:
+            factory = make_unit_of_work()
+            committed: list[OutboxMessage[Any]] = []
+            with factory() as work:
+                box = _outbox(work, outbox)
+                current = list(committed)
+                # Adding again an id delivered in the same unit of work has no defined place.
+                delivered_here: set[str] = set()
+                for action, n, stream in steps:
+                    key = f"M-{n}"
+                    found = next((i for i, m in enumerate(current) if m.message_id == key), None)
+                    if action == "add" and key in delivered_here:
+                        continue
+                    if action == "add":
+                        box.add(_message(outbox, n, stream))
+                        if found is None:
+                            current.append(_message(outbox, n, stream))
+                    elif action == "fail":
+                        at = _STARTED + timedelta(hours=n)
+                        box.retry_later(key, at, f"failure {n}")
+                        if found is not None:
+                            old = current[found]
+                            current[found] = attrs.evolve(
+                                old,
+                                attempts=old.attempts + 1,
+                                not_before=at,
+                                last_error=f"failure {n}",
+                            )
+                    elif action == "deliver":
+                        box.delivered(key)
+                        delivered_here.add(key)
+                        if found is not None:
+                            del current[found]
+                    elif action == "commit":
+                        work.commit()
+                        committed = _in_commit_order(committed, current)
+                        current = list(committed)
+                        delivered_here.clear()
+                        with factory() as fresh:
+                            check_outbox(_outbox(fresh, outbox), committed)
+                    else:
+                        work.rollback()
+                        current = list(committed)
+                        delivered_here.clear()
+                    check_outbox(box, _in_commit_order(committed, current))
+
+        run_property(st.lists(step, max_size=20), check)
+
+    def test_waiting_messages_are_there_after_reopening(
+        self,
+        uow: Callable[[], UnitOfWork],
+        reopen_unit_of_work: UnitOfWorkReopener,
+        outbox: str,
+    ) -> None:
+        messages = [_message(outbox, 2, "order:SO-2"), _message(outbox, 1)]
+        with uow() as work:
+            for message in messages:
+                _outbox(work, outbox).add(message)
+            work.commit()
+        with reopen_unit_of_work(uow)() as work:
+            check_outbox(_outbox(work, outbox), messages)
 
     # --- durability ---------------------------------------------------------------------------
 

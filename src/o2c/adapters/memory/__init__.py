@@ -3,7 +3,8 @@
 They serve tests, examples, simulations and benchmarks, and they are the reference each port's
 contract is checked against: a clock that tests move by hand, a stock book, a table-rate carrier
 whose tracking follows the clock, a sandbox payment gateway driven by test tokens, a ledger, a
-store with units of work, and a notifier that keeps an outbox.
+store with units of work, a notifier that keeps an outbox, and an event relay that keeps what
+it published.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from o2c.adapters.memory.persistence import (
     MemoryStore,
     MemoryUnitOfWork,
 )
+from o2c.adapters.memory.relay import MemoryRelay, NoRelay
 
 __all__ = [
     "FixedClock",
@@ -57,4 +59,6 @@ __all__ = [
     "MemoryNumberSequence",
     "MemoryIdempotencyRecord",
     "OutboxNotifier",
+    "MemoryRelay",
+    "NoRelay",
 ]

@@ -26,11 +26,14 @@ costs what it finds plus what this unit of work wrote, never the size of the rep
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Hashable, Iterator, Mapping
-from datetime import date
+from collections.abc import Collection, Hashable, Iterator, Mapping
+from datetime import date, datetime
 from types import MappingProxyType, TracebackType
 from typing import Any, Generic, Self, TypeVar
+
+import attrs
 
 from o2c.adapters.indexing import INDEXES, IndexKeys
 from o2c.domain.calls import ExternalCall
@@ -38,6 +41,7 @@ from o2c.domain.cash import Allocation
 from o2c.domain.credit import CreditAccount
 from o2c.domain.customers import Customer
 from o2c.domain.dunning import DunningBook
+from o2c.domain.events import DomainEvent
 from o2c.domain.invoicing import CreditNote, Invoice
 from o2c.domain.ledger import JournalEntry
 from o2c.domain.orders import Order, OrderStatus
@@ -54,6 +58,8 @@ from o2c.domain.reporting import (
 )
 from o2c.ports.carriers import Shipment
 from o2c.ports.errors import AdapterRejected, AdapterUnavailable, DuplicateRequest, NotFound
+from o2c.ports.notifications import Notification
+from o2c.ports.outbox import OutboxBacklog, OutboxMessage, OutboxRepository
 from o2c.ports.persistence import (
     CustomerRepository,
     ExternalCallRepository,
@@ -74,6 +80,8 @@ __all__ = [
     "MemoryIdempotencyRecord",
     "MemoryNumberSequence",
     "MemoryOpenItems",
+    "MemoryOutbox",
+    "OUTBOXES",
     "MemoryRepository",
     "MemoryStore",
     "MemoryUnitOfWork",
@@ -98,6 +106,13 @@ REPOSITORIES = (
     "calls",
 )
 """The repositories of a unit of work, by attribute name; the store keeps one table each."""
+
+OUTBOXES = ("event_outbox", "notification_outbox")
+"""The outboxes of a unit of work (messages waiting for delivery), one table each."""
+
+_BY_STREAM: Mapping[str, IndexKeys] = MappingProxyType(
+    {"stream": lambda message: (message.stream,)}
+)
 
 _MISSING: Any = object()
 _REMOVED: Any = object()
@@ -164,6 +179,7 @@ class MemoryStore:
         self._tables: dict[str, _Table] = {
             table: _Table(INDEXES.get(table, {})) for table in REPOSITORIES
         }
+        self._outboxes: dict[str, _Table] = {name: _Table(_BY_STREAM) for name in OUTBOXES}
         self._sequences: dict[str, int] = {}
         self._commands: dict[str, str] = {}
         self._commits = 0
@@ -176,6 +192,10 @@ class MemoryStore:
     def sizes(self) -> Mapping[str, int]:
         """How many values each repository holds, committed."""
         return MappingProxyType({name: len(table.values) for name, table in self._tables.items()})
+
+    def waiting(self) -> Mapping[str, int]:
+        """How many messages wait in each outbox, committed."""
+        return MappingProxyType({name: len(table.values) for name, table in self._outboxes.items()})
 
     def last_number(self, series: str) -> int:
         """The last number of ``series`` that was committed (0 if none)."""
@@ -440,6 +460,83 @@ class MemoryOpenItems:
         return tuple(items)
 
 
+class MemoryOutbox(Generic[T]):
+    """An outbox seen through a unit of work: a repository of messages by id, filed by stream.
+
+    Committed messages keep the order their units of work committed in (the store's dictionary
+    order, applied under its lock), and delivered ones are forgotten, so every read costs what
+    waits.
+    """
+
+    __slots__ = ("_messages",)
+
+    def __init__(self, adapter: str, name: str, table: _Table):
+        self._messages: MemoryRepository[OutboxMessage[T]] = MemoryRepository(adapter, name, table)
+
+    def add(self, *messages: OutboxMessage[T]) -> None:
+        """Store messages for delivery after commit (an id already waiting keeps its message)."""
+        for message in messages:
+            if self._messages.find(message.message_id) is None:
+                self._messages.save(message.message_id, message)
+
+    def find(self, message_id: str) -> OutboxMessage[T] | None:
+        """The waiting message with this id, or ``None``."""
+        return self._messages.find(message_id)
+
+    def waiting(
+        self, streams: Collection[str] | None = None, limit: int | None = None
+    ) -> tuple[OutboxMessage[T], ...]:
+        """Waiting messages in commit order, all or those of ``streams``; the oldest ``limit``."""
+        messages = self._messages
+        if streams is None:
+            return tuple(itertools.islice(messages.values(), limit))
+        positions = messages._table.positions
+        unordered = {m.message_id: m for s in streams for m in messages._query("stream", s)}
+        # Messages written in this unit of work come after every committed one, in write order.
+        pending = {key: n for n, key in enumerate(messages._writes)}
+        ordered = sorted(
+            unordered,
+            key=lambda key: (0, positions[key]) if key in positions else (1, pending.get(key, 0)),
+        )
+        return tuple(unordered[key] for key in ordered[:limit])
+
+    def retry_later(self, message_id: str, not_before: datetime, error: str) -> None:
+        """Record a failed delivery of a message still waiting."""
+        message = self._messages.find(message_id)
+        if message is None:
+            return
+        self._messages.save(
+            message_id,
+            attrs.evolve(
+                message, attempts=message.attempts + 1, not_before=not_before, last_error=error
+            ),
+        )
+
+    def delivered(self, *message_ids: str) -> None:
+        """Remove delivered messages (a missing id is a no-op)."""
+        for message_id in message_ids:
+            self._messages.remove(message_id)
+
+    def backlog(self) -> OutboxBacklog:
+        """How many messages wait, how many failed before, and the oldest."""
+        count = failing = 0
+        oldest: OutboxMessage[T] | None = None
+        for message in self._messages.values():
+            count += 1
+            failing += message.attempts > 0
+            if oldest is None:
+                oldest = message
+        if oldest is None:
+            return OutboxBacklog(0)
+        return OutboxBacklog(count, oldest.enqueued_at, oldest.message_id, failing)
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    def __repr__(self) -> str:
+        return f"MemoryOutbox({self._messages._name!r}, {len(self)} waiting)"
+
+
 class MemoryNumberSequence:
     """Numbers drawn in one unit of work, on top of the last committed number of each series."""
 
@@ -528,6 +625,14 @@ class MemoryUnitOfWork:
             adapter, "ledger_outbox", tables["ledger_outbox"]
         )
         self._calls = MemoryExternalCalls(adapter, "calls", tables["calls"])
+        self._event_outbox: MemoryOutbox[DomainEvent] = MemoryOutbox(
+            adapter, "event_outbox", self._store._outboxes["event_outbox"]
+        )
+        self._notification_outbox: MemoryOutbox[Notification] = MemoryOutbox(
+            adapter, "notification_outbox", self._store._outboxes["notification_outbox"]
+        )
+        self.event_outbox: OutboxRepository[DomainEvent] = self._event_outbox
+        self.notification_outbox: OutboxRepository[Notification] = self._notification_outbox
         self.customers: CustomerRepository = self._customers
         self.credit_accounts: Repository[CreditAccount] = self._credit_accounts
         self.quotes: Repository[Quote] = self._quotes
@@ -558,6 +663,8 @@ class MemoryUnitOfWork:
             self._dunning,
             self._ledger_outbox,
             self._calls,
+            self._event_outbox._messages,
+            self._notification_outbox._messages,
         )
         self._sequences = MemoryNumberSequence(adapter, self._store._sequences)
         self._commands = MemoryIdempotencyRecord(adapter, self._store._commands)

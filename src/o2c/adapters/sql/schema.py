@@ -38,6 +38,7 @@ __all__ = [
     "journal",
     "metadata",
     "open_instalments",
+    "outbox_tables",
     "repository_tables",
     "sequences",
 ]
@@ -209,6 +210,34 @@ commands = sa.Table(
     sa.Column("result", sa.Text, nullable=False),
 )
 """Idempotency records: the result of each command that ran, by idempotency key."""
+
+
+def _outbox_table(outbox: str) -> sa.Table:
+    """Messages waiting for delivery: only what waits is kept, delivered rows are deleted."""
+    table = sa.Table(
+        f"o2c_{outbox}",
+        metadata,
+        sa.Column("message_id", sa.Text, primary_key=True),
+        # The commit order of the messages (PostgreSQL numbers rows; SQLite writes max + 1).
+        sa.Column("position", sa.BigInteger, sa.Identity(), nullable=False),
+        sa.Column("stream", sa.Text, nullable=False),
+        sa.Column("enqueued_at", sa.Text, nullable=False, comment="ISO 8601 with offset"),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("not_before", sa.Text, comment="ISO 8601 with offset"),
+        sa.Column("last_error", sa.Text, nullable=False),
+        sa.Column("schema_version", sa.Integer, nullable=False),
+        sa.Column("document", sa.Text, nullable=False),
+    )
+    sa.Index(None, table.c.position, unique=True)
+    sa.Index(None, table.c.stream, table.c.position)
+    return table
+
+
+outbox_tables: dict[str, sa.Table] = {
+    "event_outbox": _outbox_table("event_outbox"),
+    "notification_outbox": _outbox_table("notification_outbox"),
+}
+"""The event and notification outboxes (revision 0004), by the unit of work's attribute name."""
 
 repository_tables: dict[str, sa.Table] = {
     "customers": customers,

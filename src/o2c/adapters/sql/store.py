@@ -17,8 +17,8 @@ Every statement is built once, when the store is created, so SQLAlchemy compiles
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, timedelta
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -44,6 +44,7 @@ from o2c.domain.cash import Allocation
 from o2c.domain.credit import CreditAccount
 from o2c.domain.customers import Customer
 from o2c.domain.dunning import DunningBook
+from o2c.domain.events import DomainEvent
 from o2c.domain.invoicing import CreditNote, Invoice
 from o2c.domain.ledger import JournalEntry
 from o2c.domain.money import Money, as_currency, decimals_of, from_minor_units, to_minor
@@ -67,6 +68,8 @@ from o2c.ports.errors import (
     DuplicateRequest,
     NotFound,
 )
+from o2c.ports.notifications import Notification
+from o2c.ports.outbox import OutboxBacklog, OutboxMessage, OutboxRepository
 from o2c.ports.persistence import (
     CustomerRepository,
     ExternalCallRepository,
@@ -90,6 +93,7 @@ __all__ = [
     "SchemaMismatch",
     "SchemaOutdated",
     "SchemaTooNew",
+    "SqlOutbox",
     "SqlStore",
     "SqlUnitOfWork",
     "UnreadableDocument",
@@ -449,6 +453,71 @@ def _command_statements(dialect: str) -> tuple[Any, Any]:
     return recall, remember
 
 
+class _OutboxStatements:
+    """Every statement on one outbox table, built once per store and dialect."""
+
+    def __init__(self, name: str, value_type: Any, dialect: str) -> None:
+        table = schema.outbox_tables[name]
+        c = table.c
+        self.name = name
+        self.value_type = value_type
+        read = sa.select(
+            c.message_id,
+            c.stream,
+            c.enqueued_at,
+            c.attempts,
+            c.not_before,
+            c.last_error,
+            c.schema_version,
+            c.document,
+        )
+        self.find = read.where(c.message_id == _param("message_id"))
+        ordered = read.order_by(c.position)
+        self.waiting = ordered
+        self.waiting_limited = ordered.limit(sa.bindparam("p_limit", type_=sa.Integer))
+        of_streams = ordered.where(c.stream.in_(sa.bindparam("p_streams", expanding=True)))
+        self.of_streams = of_streams
+        self.of_streams_limited = of_streams.limit(sa.bindparam("p_limit", type_=sa.Integer))
+        fresh: dict[str, Any] = {
+            column: _param(column)
+            for column in (
+                "message_id",
+                "stream",
+                "enqueued_at",
+                "attempts",
+                "not_before",
+                "last_error",
+                "schema_version",
+                "document",
+            )
+        }
+        if dialect == "sqlite":
+            # One writer at a time: the next position cannot be taken meanwhile.
+            fresh["position"] = sa.select(
+                sa.func.coalesce(sa.func.max(c.position), 0) + 1
+            ).scalar_subquery()
+            insert: Any = sqlite.insert(table)
+        else:
+            insert = postgresql.insert(table)
+        self.add = insert.values(fresh).on_conflict_do_nothing(index_elements=[c.message_id])
+        self.retry_later = (
+            sa.update(table)
+            .where(c.message_id == _param("message_id"))
+            .values(
+                attempts=c.attempts + 1,
+                not_before=_param("not_before"),
+                last_error=_param("last_error"),
+            )
+        )
+        self.delivered = sa.delete(table).where(
+            c.message_id.in_(sa.bindparam("p_message_ids", expanding=True))
+        )
+        self.counts = sa.select(
+            sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((c.attempts > 0, 1), else_=0)), 0)
+        ).select_from(table)
+        self.oldest = sa.select(c.message_id, c.enqueued_at).order_by(c.position).limit(1)
+
+
 # --- engines, revisions, upgrades ---------------------------------------------------------------
 
 
@@ -635,6 +704,10 @@ class SqlStore:
         self._statements = {name: _Statements(name, kind, dialect) for name, kind in _KINDS.items()}
         self._next_number = _sequence_statements(dialect)
         self._recall, self._remember = _command_statements(dialect)
+        self._outboxes = {
+            "event_outbox": _OutboxStatements("event_outbox", DomainEvent, dialect),
+            "notification_outbox": _OutboxStatements("notification_outbox", Notification, dialect),
+        }
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """A fresh unit of work over this store."""
@@ -1072,6 +1145,144 @@ def _aging_row(
     )
 
 
+class SqlOutbox(Generic[T]):
+    """An outbox in a table: a row per waiting message, deleted once it is delivered."""
+
+    __slots__ = ("_statements", "_transaction")
+
+    def __init__(self, transaction: _Transaction, statements: _OutboxStatements) -> None:
+        self._transaction = transaction
+        self._statements = statements
+
+    def _message(self, row: Row[Any]) -> OutboxMessage[T]:
+        message_id, stream, enqueued_at, attempts, not_before, last_error, version, document = (
+            tuple(row)
+        )
+        where = self._transaction.store.where
+        name = self._statements.name
+        if version > codec.SCHEMA_VERSION:
+            raise UnreadableDocument(
+                self._transaction.store.name,
+                f"{where}: {name} message {message_id!r} is stored in form {version}, newer "
+                f"than this o2c reads ({codec.SCHEMA_VERSION})",
+                repository=name,
+                key=message_id,
+            )
+        try:
+            value: T = codec.loads(document, self._statements.value_type)
+        except Exception as error:  # whatever the codec raises, the stored text is unreadable
+            raise UnreadableDocument(
+                self._transaction.store.name,
+                f"{where}: {name} message {message_id!r} is corrupt "
+                f"({type(error).__name__}: {error})",
+                repository=name,
+                key=message_id,
+            ) from error
+        return OutboxMessage(
+            message_id,
+            stream,
+            value,
+            datetime.fromisoformat(enqueued_at),
+            attempts,
+            None if not_before is None else datetime.fromisoformat(not_before),
+            last_error,
+        )
+
+    def _run(self, statement: Any, params: Any, doing: str) -> CursorResult[Any]:
+        return self._transaction.execute(
+            statement, params, doing=f"{doing} ({self._statements.name})"
+        )
+
+    def add(self, *messages: OutboxMessage[T]) -> None:
+        """Store messages for delivery after commit, in this order, in one statement (an id
+        already waiting keeps its message)."""
+        if not messages:
+            return
+        self._transaction.wrote = True
+        self._run(
+            self._statements.add,
+            [self._row(message) for message in messages],
+            f"store {len(messages)} messages",
+        )
+
+    def _row(self, message: OutboxMessage[T]) -> dict[str, Any]:
+        return {
+            "p_message_id": message.message_id,
+            "p_stream": message.stream,
+            "p_enqueued_at": message.enqueued_at.isoformat(),
+            "p_attempts": message.attempts,
+            "p_not_before": None if message.not_before is None else message.not_before.isoformat(),
+            "p_last_error": message.last_error,
+            "p_schema_version": codec.SCHEMA_VERSION,
+            "p_document": codec.dumps(message.value, self._statements.value_type),
+        }
+
+    def find(self, message_id: str) -> OutboxMessage[T] | None:
+        """The waiting message with this id, or ``None``."""
+        row = self._run(
+            self._statements.find, {"p_message_id": message_id}, "read the outbox"
+        ).first()
+        return None if row is None else self._message(row)
+
+    def waiting(
+        self, streams: Collection[str] | None = None, limit: int | None = None
+    ) -> tuple[OutboxMessage[T], ...]:
+        """Waiting messages in commit order, all or those of ``streams``; the oldest ``limit``."""
+        statements = self._statements
+        params: dict[str, Any] = {}
+        if streams is None:
+            statement = statements.waiting if limit is None else statements.waiting_limited
+        else:
+            if not streams:
+                return ()
+            params["p_streams"] = sorted(set(streams))
+            statement = statements.of_streams if limit is None else statements.of_streams_limited
+        if limit is not None:
+            params["p_limit"] = limit
+        rows = self._run(statement, params or None, "read the outbox").all()
+        return tuple(self._message(row) for row in rows)
+
+    def retry_later(self, message_id: str, not_before: datetime, error: str) -> None:
+        """Record a failed delivery of a message still waiting."""
+        self._transaction.wrote = True
+        self._run(
+            self._statements.retry_later,
+            {
+                "p_message_id": message_id,
+                "p_not_before": not_before.isoformat(),
+                "p_last_error": error,
+            },
+            f"record a failed delivery of {message_id!r}",
+        )
+
+    def delivered(self, *message_ids: str) -> None:
+        """Remove delivered messages (a missing id is a no-op), in one statement."""
+        if not message_ids:
+            return
+        self._transaction.wrote = True
+        self._run(
+            self._statements.delivered,
+            {"p_message_ids": list(message_ids)},
+            f"remove {len(message_ids)} delivered messages",
+        )
+
+    def backlog(self) -> OutboxBacklog:
+        """How many messages wait, how many failed before, and the oldest."""
+        count, failing = tuple(self._run(self._statements.counts, None, "count the outbox").one())
+        if not count:
+            return OutboxBacklog(0)
+        oldest = self._run(self._statements.oldest, None, "read the outbox").first()
+        if oldest is None:  # delivered meanwhile (read committed)
+            return OutboxBacklog(0)
+        message_id, enqueued_at = tuple(oldest)
+        return OutboxBacklog(
+            int(count), datetime.fromisoformat(enqueued_at), message_id, int(failing)
+        )
+
+    def __repr__(self) -> str:
+        return f"SqlOutbox({self._statements.name!r})"
+
+
 class SqlNumberSequence:
     """Gap-free numbers: one row per series, incremented in the unit of work's transaction."""
 
@@ -1167,6 +1378,12 @@ class SqlUnitOfWork:
         self.dunning: Repository[DunningBook] = plain("dunning")
         self.ledger_outbox: Repository[JournalEntry] = plain("ledger_outbox")
         self.calls: ExternalCallRepository = SqlExternalCalls(transaction, statements["calls"])
+        self.event_outbox: OutboxRepository[DomainEvent] = SqlOutbox(
+            transaction, store._outboxes["event_outbox"]
+        )
+        self.notification_outbox: OutboxRepository[Notification] = SqlOutbox(
+            transaction, store._outboxes["notification_outbox"]
+        )
         self.sequences: NumberSequence = SqlNumberSequence(transaction)
         self.commands: IdempotencyRecord = SqlIdempotencyRecord(transaction)
         self._repositories: tuple[SqlRepository[Any], ...] = tuple(
