@@ -20,18 +20,24 @@ outbox is flushed (and the janitor and the outbox run once more), and the run is
   no event calls for (or still waits in the ledger outbox);
 * ``events_delivered``: a committed event never reached the (idempotent) listening plugin, or
   one reached it that was never committed;
+* ``events_relayed``: a committed event never reached the broker (the relay), reached it out of
+  commit order in its stream, or one reached it that was never committed (checked by event id,
+  once the store has outboxes);
 * ``notices_delivered``: a notification never reached the notifier;
 * ``ar_vs_open_items``: the receivable control account differs from the open items;
 * ``ledger_balanced``: the trial balance does not balance;
 * ``completes``: a command could never complete by retrying.
 
-What the run committed is known exactly when every command completed with the dry run's result
-(the cycle is deterministic): the dry run's events and notifications are then the reference. A
-run that went another way is checked against what the plugin heard instead.
+What the run committed is known exactly: the units of work keep what each commit stored in the
+event and notification outboxes (:class:`~o2c.testing.faults.CommitLog`), so every committed event
+and notice is checked against what the plugin, the broker and the notifier got, however the run
+went. On a store without outboxes the dry run's events and notifications are the reference, used
+only when every command completed with the dry run's result (the cycle is deterministic); a run
+that went another way is then checked against what the plugin heard.
 
-Until events carry ids, the listening plugin can only tell events apart by what they say: two
-distinct events that say the same thing (an invoice paid, reopened and paid again on the same
-day) count as one, so losing one of them goes unseen. Once events carry ids, each is counted.
+Plugins hear events without their ids, so the listening plugin tells events apart by what they
+say: two distinct events that say the same thing (an invoice paid, reopened and paid again on the
+same day) count as one, so losing one of them goes unseen there; the broker check goes by id.
 
 Run it as a script for the counts (``python tests/reliability/fault_matrix.py --store sqlite``);
 ``tests/reliability/test_fault_matrix.py`` asserts that every run is consistent.
@@ -79,6 +85,7 @@ from o2c.testing.faults import (
     FaultyLedger,
     FaultyListener,
     FaultyNotifier,
+    FaultyRelay,
     faulty_unit_of_work,
 )
 
@@ -91,6 +98,7 @@ INVARIANTS = (
     "gateway_vs_books",
     "ledger_vs_events",
     "events_delivered",
+    "events_relayed",
     "notices_delivered",
     "ar_vs_open_items",
     "ledger_balanced",
@@ -183,6 +191,7 @@ class Rig:
     gateway: FaultyGateway
     ledger: FaultyLedger
     notifier: FaultyNotifier
+    relay: FaultyRelay
     unit_of_work: Callable[[], Any]
     events: EventLog
     close: Callable[[], None]
@@ -200,6 +209,7 @@ def config_for(store: str, folder: Path | None) -> Config:
     adapters: dict[str, object] = {
         "clock": {"use": "fixed", "options": {"at": START}},
         "inventory": {"use": "memory", "options": {"stock": STOCK}},
+        "relay": "memory",
     }
     if store == "sqlite":
         assert folder is not None
@@ -221,6 +231,8 @@ def build(store: str, plan: FaultPlan, folder: Path | None = None) -> Rig:
     gateway = FaultyGateway(built.payment_gateway, plan)
     ledger = FaultyLedger(built.ledger, plan)
     notifier = FaultyNotifier(built.notifier, plan)
+    assert built.relay is not None
+    relay = FaultyRelay(built.relay, plan)
     committed = CommitLog()
     app = o2c.bootstrap(
         config,
@@ -232,6 +244,7 @@ def build(store: str, plan: FaultPlan, folder: Path | None = None) -> Rig:
         payment_gateway=gateway,
         ledger=ledger,
         notifier=notifier,
+        relay=relay,
         clock=built.clock,
     )
     clock = built.clock
@@ -252,6 +265,7 @@ def build(store: str, plan: FaultPlan, folder: Path | None = None) -> Rig:
         gateway,
         ledger,
         notifier,
+        relay,
         built.unit_of_work,
         events,
         close,
@@ -705,6 +719,7 @@ def _check_ledger_and_events(
         heard_contents = Counter(dict.fromkeys(rig.events.contents(), 1))
         _compare_events(committed_contents, heard_contents, broken)
         _compare_notices(_committed_notices(rig), rig, broken)
+        _check_relay(rig, broken)
         followed = True
     elif reference is not None and followed:
         committed = Counter(event_content(event) for event in reference.events)
@@ -745,6 +760,33 @@ def _committed_notices(rig: Rig) -> frozenset[str]:
         message.message_id  # type: ignore[attr-defined]
         for message in rig.committed.messages("notification_outbox")
     )
+
+
+def _check_relay(rig: Rig, broken: dict[str, str]) -> None:
+    committed: dict[str, list[str]] = {}
+    for message in rig.committed.messages("event_outbox"):
+        ids = committed.setdefault(message.stream, [])  # type: ignore[attr-defined]
+        if message.message_id not in ids:  # type: ignore[attr-defined]
+            ids.append(message.message_id)  # type: ignore[attr-defined]
+    relayed: dict[str, list[str]] = {}
+    for event in rig.relay.published():
+        ids = relayed.setdefault(event.stream, [])
+        if event.event_id not in ids:  # a redelivery after a failure: first one counts
+            ids.append(event.event_id)
+    all_committed = {i for ids in committed.values() for i in ids}
+    all_relayed = {i for ids in relayed.values() for i in ids}
+    lost = sorted(all_committed - all_relayed)
+    extra = sorted(all_relayed - all_committed)
+    disordered = sorted(
+        stream
+        for stream, ids in relayed.items()
+        if [i for i in committed.get(stream, []) if i in ids] != ids
+    )
+    if lost or extra or disordered:
+        broken["events_relayed"] = (
+            f"never relayed {lost}, relayed never committed {extra}, "
+            f"out of commit order in {disordered}"
+        )
 
 
 def _compare_events(
@@ -938,7 +980,7 @@ def summary(matrix: Matrix) -> str:
         f"consistent: {len(runs) - len(bad)}",
         f"inconsistent: {len(bad)}",
         f"could never complete by retrying: {sum(1 for r in runs if 'completes' in r.broken)}",
-        f"runs that ended as the dry run did (events and notices checked against it): {followed}",
+        f"runs that ended as the dry run did: {followed}",
     ]
     if matrix.dry_run_broken:
         out.append(f"THE DRY RUN ITSELF IS INCONSISTENT: {dict(matrix.dry_run_broken)}")

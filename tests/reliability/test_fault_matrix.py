@@ -47,6 +47,7 @@ def test_the_dry_run_of_the_cycle_is_consistent() -> None:
         "notifier.send",
         "unit_of_work.commit",
         "plugin.o2c_domain_event",
+        "relay.publish",
     } <= operations
 
 

@@ -102,8 +102,29 @@ def _drop_an_event(rig: Rig, outcomes: list[StepOutcome], ref: Reference) -> Ref
     return ref
 
 
-def _expect_another_notice(rig: Rig, outcomes: list[StepOutcome], ref: Reference) -> Reference:
-    return attrs.evolve(ref, notices=ref.notices | {"never-sent"})
+def _lose_a_sent_notice(rig: Rig, outcomes: list[StepOutcome], ref: Reference) -> Reference:
+    """The notifier forgets a notice it was sent: committed, never delivered."""
+    answers = rig.notifier._answers
+    first = next(i for i, answer in enumerate(answers) if answer.method == "send")
+    del answers[first]
+    return ref
+
+
+def _lose_a_relayed_event(rig: Rig, outcomes: list[StepOutcome], ref: Reference) -> Reference:
+    """The broker loses an event it confirmed."""
+    answers = rig.relay._answers
+    del answers[next(i for i, answer in enumerate(answers) if answer.method == "publish")]
+    return ref
+
+
+def _relay_out_of_order(rig: Rig, outcomes: list[StepOutcome], ref: Reference) -> Reference:
+    """The first two events of one stream reach the broker the other way round."""
+    answers = rig.relay._answers
+    streams = [answer.arguments["event"].stream for answer in answers]  # type: ignore[attr-defined]
+    first = 0
+    second = next(i for i in range(1, len(streams)) if streams[i] == streams[first])
+    answers[first], answers[second] = answers[second], answers[first]
+    return ref
 
 
 def _a_step_never_completes(rig: Rig, outcomes: list[StepOutcome], ref: Reference) -> Reference:
@@ -127,7 +148,9 @@ def _followed_anyway(rig: Rig, outcomes: list[StepOutcome], ref: Reference) -> R
         (_post_an_entry_no_event_calls_for, "ledger_vs_events"),
         (_post_to_receivable, "ar_vs_open_items"),
         (_drop_an_event, "events_delivered"),
-        (_expect_another_notice, "notices_delivered"),
+        (_lose_a_sent_notice, "notices_delivered"),
+        (_lose_a_relayed_event, "events_relayed"),
+        (_relay_out_of_order, "events_relayed"),
         (_a_step_never_completes, "completes"),
     ],
 )

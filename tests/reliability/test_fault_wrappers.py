@@ -13,6 +13,7 @@ from o2c.adapters.memory import (
     FixedClock,
     MemoryInventory,
     MemoryLedger,
+    MemoryRelay,
     MemoryStore,
     OutboxNotifier,
     SandboxGateway,
@@ -27,6 +28,7 @@ from o2c.ports.gateways import PaymentGatewayPort
 from o2c.ports.inventory import InventoryPort
 from o2c.ports.ledger import LedgerPort
 from o2c.ports.notifications import Notification, Notifier
+from o2c.ports.outbox import EventRelay
 from o2c.testing.faults import (
     FaultKind,
     FaultPlan,
@@ -36,6 +38,7 @@ from o2c.testing.faults import (
     FaultyLedger,
     FaultyListener,
     FaultyNotifier,
+    FaultyRelay,
     faulty_publisher,
     faulty_unit_of_work,
 )
@@ -158,6 +161,7 @@ def test_every_wrapper_satisfies_its_port_in_the_composition_root() -> None:
         payment_gateway=FaultyGateway(SandboxGateway(clock), plan),
         ledger=FaultyLedger(MemoryLedger(), plan),
         notifier=FaultyNotifier(OutboxNotifier(), plan),
+        relay=FaultyRelay(MemoryRelay(), plan),
         clock=clock,
     )
     app.services.customers.register_customer(
@@ -225,6 +229,7 @@ _WRAPPERS = [
     (FaultyGateway, PaymentGatewayPort),
     (FaultyLedger, LedgerPort),
     (FaultyNotifier, Notifier),
+    (FaultyRelay, EventRelay),
 ]
 
 

@@ -272,18 +272,26 @@ class Dispatcher:
                         break
                     continue
             relayed.append(message)
-        if not relayed:
-            return run, None
         plugin_failure: PluginError | None = None
-        try:
-            self.adapters.publish(tuple(message.value for message in relayed))
-        except PluginError as error:
-            # Every plugin heard every event; a plugin's own failure cannot be retried away.
-            plugin_failure = error
-        except Exception as error:
-            # Who heard what is unknown: all of them are delivered again (at least once).
-            for message in relayed:
+        for index, message in enumerate(relayed):
+            if message.stream in blocked:
+                continue
+            try:
+                # One event at a time, so a plugin's failure is known per event.
+                self.adapters.publish((message.value,))
+            except PluginError as error:
+                # A plugin that failed did not handle the event: it stays, with the rest of its
+                # stream behind it, and every plugin hears it again (at least once, in order).
+                blocked.add(message.stream)
                 self._failed(run, message, now, _reason(error))
-            return run, None
-        run.delivered.extend(message.message_id for message in relayed)
+                plugin_failure = plugin_failure or error
+                continue
+            except Exception as error:
+                # The publisher itself failed (not a plugin on this event): who heard this one
+                # is unknown and the rest would fail too; all of them are delivered again.
+                for rest in relayed[index:]:
+                    if rest.stream not in blocked:
+                        self._failed(run, rest, now, _reason(error))
+                return run, plugin_failure
+            run.delivered.append(message.message_id)
         return run, plugin_failure

@@ -42,9 +42,17 @@ class Services:
         self.dunning = DunningService(self._runtime)
         self.reports = ReportService(self._runtime)
         self.statements = StatementService(self._runtime)
-        self.janitor = JanitorService(self._runtime, self._calls, self.cards)
         self.ledger = LedgerService(self._runtime)
         self.outbox = OutboxService(self._runtime)
+        self.janitor = JanitorService(
+            self._runtime, self._calls, self.cards, deliver=self._deliver_outbox
+        )
+
+    def _deliver_outbox(self) -> int:
+        # The janitor's delivery hook: one janitor run also delivers the events and notices
+        # still waiting (those past their backoff), so one scheduled command settles everything.
+        report = self.outbox.deliver()
+        return len(report.events_delivered) + len(report.notifications_delivered)
 
     def flush_ledger_outbox(self) -> int:
         """Post the journal entries still waiting in the outbox (after a ledger outage).

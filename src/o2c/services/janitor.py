@@ -13,8 +13,9 @@ system how it ended:
   for a cancelled order): made again under its key, ``succeeded``;
 * a card payment whose authorisation answer was lost: the gateway is asked
   (:meth:`~o2c.services.cards.CardService.resolve_pending`);
-* journal entries waiting in the ledger outbox: posted; notices waiting for delivery: delivered
-  by the delivery hook given to the janitor, if any.
+* journal entries waiting in the ledger outbox: posted; events and notices waiting in the
+  outboxes (past their backoff): delivered by the delivery hook given to the janitor, which the
+  services facade wires to the outbox delivery, so one janitor run settles everything.
 
 Every step is idempotent, so running the janitor twice, or beside the commands, changes nothing
 more. Calls newer than ``older_than`` are left alone: their command may still be running.
@@ -28,7 +29,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from o2c.domain.payments import PaymentStatus
-from o2c.ports.errors import AdapterError
+from o2c.ports.errors import AdapterError, PluginError
 from o2c.services._runtime import Runtime
 from o2c.services.calls import CallProtocol
 from o2c.services.cards import CardService
@@ -61,7 +62,7 @@ class JanitorReport:
     entries_posted: int = 0
     """Journal entries posted from the ledger outbox."""
     notices_delivered: int = 0
-    """Notices delivered by the delivery hook."""
+    """Events and notices delivered from the outboxes by the delivery hook."""
 
     @property
     def settled(self) -> bool:
@@ -153,5 +154,6 @@ class JanitorService:
             return 0
         try:
             return self.deliver()
-        except AdapterError:
+        except (AdapterError, PluginError):
+            # What failed waits in the outbox for the next run (its backlog shows it).
             return 0

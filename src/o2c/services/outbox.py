@@ -65,7 +65,8 @@ class OutboxService:
         (doubling with each failure); ``include_waiting`` tries those too, now. ``limit`` caps
         how many messages of each outbox this run reads. Safe to run at any time and in several
         processes: a message may then be delivered twice, always under the same id. A plugin's
-        failure on an event is raised (``EventDeliveryFailed``) after every plugin heard every
-        event; the events count as delivered.
+        failure on an event is raised (``EventDeliveryFailed``) after every plugin heard the
+        event; that event waits (with the rest of its stream) and every plugin hears it again
+        on a later run: plugins hear each event at least once and must be idempotent.
         """
         return self._runtime.deliver_outbox(include_waiting=include_waiting, limit=limit)

@@ -25,8 +25,10 @@ Run the scenario once with an empty plan (:meth:`FaultPlan.dry_run`) to learn ho
 makes (:attr:`FaultPlan.calls`); then run it again for every call number and every kind.
 
 There is one wrapper per port (:class:`FaultyInventory`, :class:`FaultyCarrier`,
-:class:`FaultyGateway`, :class:`FaultyLedger`, :class:`FaultyNotifier`), one for the unit-of-work
-factory (:func:`faulty_unit_of_work`: its ``commit`` may fail, or commit and then fail), one for
+:class:`FaultyGateway`, :class:`FaultyLedger`, :class:`FaultyNotifier`, :class:`FaultyRelay`),
+one for the unit-of-work factory (:func:`faulty_unit_of_work`: its ``commit`` may fail, or commit
+and then fail; with a :class:`CommitLog` it also keeps what each commit stored in the outboxes),
+one for
 the event publisher (:func:`faulty_publisher`) and one for a plugin that listens to domain events
 (:class:`FaultyListener`). For any other call to another system, :meth:`FaultPlan.call` is the
 building block the wrappers use. Each wrapper keeps :attr:`answers`: what the wrapped adapter
@@ -65,6 +67,7 @@ from o2c.ports.hookspecs import hookimpl
 from o2c.ports.inventory import InventoryPort, Reservation, StockLevel
 from o2c.ports.ledger import LedgerPort, PostingResult
 from o2c.ports.notifications import Notification, Notifier
+from o2c.ports.outbox import EventRelay, RelayedEvent
 from o2c.ports.persistence import UnitOfWork
 
 __all__ = [
@@ -79,6 +82,7 @@ __all__ = [
     "FaultyLedger",
     "FaultyListener",
     "FaultyNotifier",
+    "FaultyRelay",
     "FaultyUnitOfWork",
     "PortCall",
     "faulty_publisher",
@@ -469,6 +473,27 @@ class FaultyGateway(_Wrapper):
             if isinstance(result, GatewayResponse) and result.gateway_reference:
                 seen[result.gateway_reference] = None
         return tuple(seen)
+
+
+class FaultyRelay(_Wrapper):
+    """An :class:`~o2c.ports.outbox.EventRelay` whose publications may fail as ``plan`` says."""
+
+    def __init__(self, inner: EventRelay, plan: FaultPlan, *, port: str = "relay") -> None:
+        super().__init__(plan, port, inner.name)
+        self.inner = inner
+        self.name = inner.name
+
+    def publish(self, event: RelayedEvent) -> None:
+        """Publish through the wrapped relay."""
+        self._run("publish", lambda: self.inner.publish(event), event=event)
+
+    def published(self) -> tuple[RelayedEvent, ...]:
+        """Every event the wrapped relay took, in order (repeats included)."""
+        return tuple(
+            cast(RelayedEvent, answer.arguments["event"])
+            for answer in self.answers
+            if answer.method == "publish"
+        )
 
 
 class FaultyLedger(_Wrapper):
