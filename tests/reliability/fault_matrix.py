@@ -86,6 +86,7 @@ from o2c.testing.faults import (
     FaultyListener,
     FaultyNotifier,
     FaultyRelay,
+    PortCall,
     faulty_unit_of_work,
 )
 
@@ -857,6 +858,7 @@ class Matrix:
     runs: tuple[Run, ...]
     dry_run_broken: Mapping[str, str]
     rotated: bool = False
+    every: int = 1
     """Whether each call was broken in one way only, the kind turning with the call number."""
 
     @property
@@ -927,20 +929,22 @@ def run_matrix(
 ) -> Matrix:
     """The dry run, then one run per broken call number (every ``every``-th) and fault kind.
 
-    With ``rotate`` each chosen call is broken once, the kind turning with the call number
-    (call 1 the first kind, call 2 the second, …): every call site is reached at a quarter of
-    the cost, which is how the slower stores are sampled.
+    With ``rotate`` each chosen call is broken once, the kind turning from one chosen call to
+    the next (the first the first kind, the second the second, …): every call site is reached at
+    a quarter of the cost, which is how the slower stores are sampled. With ``every`` above 1,
+    the first call of each operation (``port.method``) the stride skips is broken too, so every
+    operation of the cycle is still reached.
     """
     dry = FaultPlan.dry_run()
     rig, outcomes, dry_broken = one_run(store, dry, None)
     reference = reference_of(rig, outcomes)
     calls = dry.calls
-    chosen = tuple(numbers) if numbers is not None else tuple(range(1, len(calls) + 1, every))
+    chosen = tuple(numbers) if numbers is not None else _sample(calls, every)
     runs: list[Run] = []
     todo = len(chosen) * (1 if rotate else len(kinds))
-    for number in chosen:
+    for position, number in enumerate(chosen):
         call = calls[number - 1]
-        for kind in (kinds[(number - 1) % len(kinds)],) if rotate else kinds:
+        for kind in (kinds[position % len(kinds)],) if rotate else kinds:
             plan = FaultPlan.single(number, kind)
             _, run_outcomes, broken = one_run(store, plan, reference)
             runs.append(
@@ -955,7 +959,18 @@ def run_matrix(
             )
             if progress is not None:
                 progress(len(runs), todo)
-    return Matrix(store, len(calls), chosen, tuple(runs), dry_broken, rotate)
+    return Matrix(store, len(calls), chosen, tuple(runs), dry_broken, rotate, every)
+
+
+def _sample(calls: Sequence[PortCall], every: int) -> tuple[int, ...]:
+    """Every ``every``-th call number, and the first call of each operation the stride skips."""
+    chosen = set(range(1, len(calls) + 1, every))
+    reached = {calls[number - 1].operation for number in chosen}
+    for call in calls:
+        if call.operation not in reached:
+            reached.add(call.operation)
+            chosen.add(call.number)
+    return tuple(sorted(chosen))
 
 
 def summary(matrix: Matrix) -> str:
@@ -965,10 +980,10 @@ def summary(matrix: Matrix) -> str:
     sampled = (
         "every call"
         if len(matrix.numbers) == matrix.calls
-        else f"{len(matrix.numbers)} of them, every {_stride(matrix.numbers)}th"
+        else f"{len(matrix.numbers)} of them: one in {matrix.every}, and each operation once"
     )
     sampled += (
-        ", each in one way, the kind turning with the call number"
+        ", each in one way, the kind turning from one to the next"
         if matrix.rotated
         else ", each in every way"
     )
@@ -1000,10 +1015,6 @@ def summary(matrix: Matrix) -> str:
     for (step, name), n in sorted(causes.items()):
         out.append(f"  {step:<34} {name:<31} {n}")
     return "\n".join(out)
-
-
-def _stride(numbers: Sequence[int]) -> int:
-    return numbers[1] - numbers[0] if len(numbers) > 1 else 1
 
 
 def details(matrix: Matrix) -> str:
