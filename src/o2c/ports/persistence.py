@@ -32,6 +32,7 @@ from o2c.domain.payments import Payment
 from o2c.domain.quotes import Quote
 from o2c.domain.receipts import Receipt
 from o2c.domain.receivables import OpenItem
+from o2c.domain.references import normalise_account
 from o2c.domain.reporting import DEFAULT_AGING, AgingBasis, AgingReport, AgingSchedule
 from o2c.ports.carriers import Shipment
 
@@ -88,15 +89,6 @@ class Repository(Protocol[T]):
         ...
 
     def __len__(self) -> int: ...
-
-
-def normalise_account(account: str) -> str:
-    """A bank account as stores compare it: no spaces, upper case (``de02 1203 …`` → ``DE021203…``).
-
-    :meth:`CustomerRepository.by_payer_account` matches on this form, as
-    :meth:`~o2c.domain.customers.Customer.pays_from` does.
-    """
-    return account.replace(" ", "").upper()
 
 
 @runtime_checkable
