@@ -20,6 +20,7 @@ from o2c.adapters.sql import (
     SqlStore,
     UnreadableDocument,
     current_revision,
+    head_revision,
     upgrade,
 )
 from o2c.adapters.sql import schema as tables
@@ -126,7 +127,7 @@ def test_a_new_store_on_the_same_file_sees_what_was_committed(tmp_path: Path) ->
         uow.commands.remember("cmd-1", "INV-1")
         uow.commit()
         uow.customers.add("C-2", customer("C-2"))  # never committed
-    assert current_revision(path) == "0001"
+    assert current_revision(path) == head_revision()
     with SqlStore(str(path)) as again, again.unit_of_work() as uow:
         assert list(uow.customers.values()) == [customer("C-1")]
         assert uow.sequences.next("INV") == 2
@@ -178,7 +179,7 @@ def test_a_locked_sqlite_file_is_a_retryable_error(tmp_path: Path) -> None:
 
 def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "books.db"
-    assert upgrade(path) == "0001"
+    assert upgrade(path) == head_revision()
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE o2c_schema SET version_num = 'from-the-future'"))
@@ -215,7 +216,7 @@ def test_an_older_database_is_upgraded_only_when_allowed(tmp_path: Path) -> None
     with pytest.raises(SchemaOutdated, match="o2c db upgrade"):
         SqlStore(path, upgrade=False)
     assert current_revision(path) is None
-    assert upgrade(path) == "0001"
+    assert upgrade(path) == head_revision()
     with SqlStore(path, upgrade=False) as store, store.unit_of_work() as uow:
         assert len(uow.customers) == 0
 

@@ -147,7 +147,7 @@ def _customer(
         PaymentTerms.parse(terms),
         email=f"accounts@{customer_id.lower()}.example",
         address=Address(street, city, postcode, "DE"),
-        payer_accounts=frozenset({iban}),  # type: ignore[arg-type]  # typed by its converter
+        payer_accounts=frozenset({iban}),
     )
 
 

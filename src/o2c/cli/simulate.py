@@ -284,7 +284,7 @@ class Simulation:
                 PaymentTerms.parse(terms),
                 email=f"ap{number}@example.com",
                 address=Address(f"Street {number}", "Berlin", "10115", "DE"),
-                payer_accounts=frozenset({f"DE00SIM{number:010d}"}),  # type: ignore[arg-type]
+                payer_accounts=frozenset({f"DE00SIM{number:010d}"}),
             )
             card = self._rng.random() < _CARD_CHANCE
             self._accounts.append(_Account(customer, habit, card))

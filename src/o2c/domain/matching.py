@@ -700,10 +700,10 @@ class StructuredReferenceRule:
     """An exact reference: the structured reference, else ids in the remittance text.
 
     A reference in creditor-reference form (``RF`` and two digits) must have check digits that
-    hold (:func:`is_broken_creditor_reference`); one with a slip is left to the fuzzy rule and the
-    suggestions. An item counts when it is open, in the receipt's currency and, if the payer is a known
-    customer, owed by that customer (a reference to someone else's invoice is left to a person).
-    Several referenced items are paid oldest first.
+    hold (:func:`is_broken_creditor_reference`); one with a slip is left to the fuzzy rule and
+    the suggestions. An item counts when it is open, in the receipt's currency and, if the payer
+    is a known customer, owed by that customer (a reference to someone else's invoice is left to
+    a person). Several referenced items are paid oldest first.
     """
 
     name: str = "structured_reference"

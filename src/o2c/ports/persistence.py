@@ -34,10 +34,12 @@ from o2c.domain.receipts import Receipt
 from o2c.domain.receivables import OpenItem
 from o2c.domain.references import normalise_account
 from o2c.domain.reporting import DEFAULT_AGING, AgingBasis, AgingReport, AgingSchedule
+from o2c.domain.worklist import QueuedReceipt
 from o2c.ports.carriers import Shipment
 
 __all__ = [
     "CustomerRepository",
+    "ExceptionQueueRepository",
     "IdempotencyRecord",
     "InvoiceRepository",
     "NumberSequence",
@@ -102,6 +104,12 @@ class CustomerRepository(Repository[Customer], Protocol):
         """
         ...
 
+    def by_name(self, name: str) -> tuple[Customer, ...]:
+        """The customers whose name is ``name``, compared in
+        :func:`~o2c.domain.references.normalise_payer_name` form (case and spacing aside), so a
+        payer's name on a bank statement finds its customer."""
+        ...
+
 
 @runtime_checkable
 class OrderRepository(Repository[Order], Protocol):
@@ -155,6 +163,23 @@ class ReceiptRepository(Repository[Receipt], Protocol):
 
     def of_payment(self, payment_id: str) -> tuple[Receipt, ...]:
         """The receipts that record money of card payment ``payment_id``, oldest first."""
+        ...
+
+
+@runtime_checkable
+class ExceptionQueueRepository(Repository[QueuedReceipt], Protocol):
+    """The exception queue: receipts waiting for a person, keyed by receipt id."""
+
+    def open_entries(
+        self,
+        *,
+        customer_id: str | None = None,
+        currency: str | None = None,
+        arrived_by: date | None = None,
+    ) -> tuple[QueuedReceipt, ...]:
+        """The open entries (:attr:`~o2c.domain.worklist.QueuedReceipt.is_open`), narrowed to a
+        customer, a currency, and money that arrived on or before ``arrived_by`` (its value
+        date: the queue's age), whichever are given."""
         ...
 
 
@@ -262,6 +287,8 @@ class UnitOfWork(Protocol):
 
     A bounced receipt is reversed by reopening exactly what these allocations settled.
     """
+    exception_queue: ExceptionQueueRepository
+    """Receipts waiting for a person, with their suggestions and the decisions made."""
     shipments: ShipmentRepository
     """Booked shipments by shipment id, so a delivery is recorded on the lines that travelled."""
     dunning: Repository[DunningBook]

@@ -25,6 +25,8 @@ __all__ = [
     "MissingAddress",
     "MissingIdempotencyKey",
     "NoCarrierService",
+    "NotASuggestion",
+    "NotQueued",
     "NothingToApply",
     "OrderExists",
     "ShipmentAwaitsPayment",
@@ -261,3 +263,30 @@ class MissingIdempotencyKey(ApplicationError, ValueError):
 
     def describe(self) -> str:
         return f"every command needs a non-empty idempotency key; {self.command} got none"
+
+
+@attrs.frozen
+class NotQueued(ApplicationError):
+    """The receipt is not waiting in the exception queue (never queued, or worked off)."""
+
+    receipt_id: str
+    reason: str = "it is not in the exception queue"
+
+    def describe(self) -> str:
+        return f"receipt {self.receipt_id!r}: {self.reason}"
+
+
+@attrs.frozen
+class NotASuggestion(ApplicationError):
+    """A person accepted an item the matching ladder did not suggest for the receipt."""
+
+    receipt_id: str
+    item_id: str
+    suggested: tuple[str, ...]
+
+    def describe(self) -> str:
+        offered = ", ".join(self.suggested) or "nothing"
+        return (
+            f"{self.item_id!r} is not a suggestion for receipt {self.receipt_id!r} "
+            f"(suggested: {offered}); allocate it by hand instead"
+        )

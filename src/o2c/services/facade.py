@@ -10,6 +10,7 @@ from o2c.services.context import Adapters, Settings
 from o2c.services.customers import CustomerService
 from o2c.services.dunning import DunningService
 from o2c.services.orders import OrderService
+from o2c.services.queue import ExceptionQueueService
 from o2c.services.reports import ReportService
 
 __all__ = ["Services"]
@@ -18,8 +19,9 @@ __all__ = ["Services"]
 class Services:
     """The application services over one set of adapters and settings.
 
-    ``customers``, ``orders``, ``billing``, ``cards``, ``cash``, ``dunning`` and ``reports``
-    hold the use cases; every command takes an ``idempotency_key`` and runs in one unit of work.
+    ``customers``, ``orders``, ``billing``, ``cards``, ``cash``, ``queue`` (the exception queue),
+    ``dunning`` and ``reports`` hold the use cases; every command takes an ``idempotency_key``
+    and runs in one unit of work.
     """
 
     def __init__(self, adapters: Adapters, settings: Settings | None = None) -> None:
@@ -31,6 +33,7 @@ class Services:
         self.billing = BillingService(self._runtime)
         self.cards = CardService(self._runtime)
         self.cash = CashService(self._runtime)
+        self.queue = ExceptionQueueService(self._runtime)
         self.dunning = DunningService(self._runtime)
         self.reports = ReportService(self._runtime)
 

@@ -139,7 +139,7 @@ def _variant_customer(key: str, n: int) -> Customer:
         key,
         f"Customer {n}",
         "EUR",
-        payer_accounts=accounts,  # type: ignore[arg-type]  # typed by its converter
+        payer_accounts=accounts,
     )
 
 

@@ -44,6 +44,7 @@ from o2c.domain.payments import Payment
 from o2c.domain.quotes import Quote
 from o2c.domain.receipts import Receipt
 from o2c.domain.receivables import OpenItem
+from o2c.domain.references import normalise_payer_name
 from o2c.domain.reporting import (
     DEFAULT_AGING,
     AgingBasis,
@@ -51,10 +52,12 @@ from o2c.domain.reporting import (
     AgingSchedule,
     aging_report,
 )
+from o2c.domain.worklist import QueuedReceipt
 from o2c.ports.carriers import Shipment
 from o2c.ports.errors import AdapterRejected, AdapterUnavailable, DuplicateRequest, NotFound
 from o2c.ports.persistence import (
     CustomerRepository,
+    ExceptionQueueRepository,
     IdempotencyRecord,
     InvoiceRepository,
     NumberSequence,
@@ -93,6 +96,7 @@ REPOSITORIES = (
     "shipments",
     "dunning",
     "ledger_outbox",
+    "exception_queue",
 )
 """The repositories of a unit of work, by attribute name; the store keeps one table each."""
 
@@ -311,6 +315,10 @@ class MemoryCustomers(MemoryRepository[Customer]):
         """The customers that pay from ``account`` (compared without spaces, upper case)."""
         return self._query("payer", normalise_account(account))
 
+    def by_name(self, name: str) -> tuple[Customer, ...]:
+        """The customers named ``name`` (case and spacing aside)."""
+        return self._query("name", normalise_payer_name(name))
+
 
 class MemoryOrders(MemoryRepository[Order]):
     """Orders, indexed by status and by the customer of those still to invoice."""
@@ -378,6 +386,34 @@ class MemoryShipments(MemoryRepository[Shipment]):
     def of_order(self, order_id: str) -> tuple[Shipment, ...]:
         """The shipments booked for ``order_id``."""
         return self._query("order", order_id)
+
+
+class MemoryExceptionQueue(MemoryRepository[QueuedReceipt]):
+    """The exception queue, its open entries indexed by customer and currency."""
+
+    __slots__ = ()
+
+    def open_entries(
+        self,
+        *,
+        customer_id: str | None = None,
+        currency: str | None = None,
+        arrived_by: date | None = None,
+    ) -> tuple[QueuedReceipt, ...]:
+        """The open entries of a customer, a currency, arrived by a date (whichever given)."""
+        key: Hashable
+        if customer_id is not None and currency is not None:
+            key = ("open", customer_id, currency)
+        elif customer_id is not None:
+            key = ("open", "customer", customer_id)
+        elif currency is not None:
+            key = ("open", "currency", currency)
+        else:
+            key = ("open",)
+        found = self._query("open", key)
+        if arrived_by is None:
+            return found
+        return tuple(entry for entry in found if entry.value_date <= arrived_by)
 
 
 class MemoryOpenItems:
@@ -510,6 +546,9 @@ class MemoryUnitOfWork:
         self._ledger_outbox: MemoryRepository[JournalEntry] = MemoryRepository(
             adapter, "ledger_outbox", tables["ledger_outbox"]
         )
+        self._exception_queue = MemoryExceptionQueue(
+            adapter, "exception_queue", tables["exception_queue"]
+        )
         self.customers: CustomerRepository = self._customers
         self.credit_accounts: Repository[CreditAccount] = self._credit_accounts
         self.quotes: Repository[Quote] = self._quotes
@@ -524,6 +563,7 @@ class MemoryUnitOfWork:
         self.shipments: ShipmentRepository = self._shipments
         self.dunning: Repository[DunningBook] = self._dunning
         self.ledger_outbox: Repository[JournalEntry] = self._ledger_outbox
+        self.exception_queue: ExceptionQueueRepository = self._exception_queue
         self._repositories: tuple[MemoryRepository[Any], ...] = (
             self._customers,
             self._credit_accounts,
@@ -538,6 +578,7 @@ class MemoryUnitOfWork:
             self._shipments,
             self._dunning,
             self._ledger_outbox,
+            self._exception_queue,
         )
         self._sequences = MemoryNumberSequence(adapter, self._store._sequences)
         self._commands = MemoryIdempotencyRecord(adapter, self._store._commands)

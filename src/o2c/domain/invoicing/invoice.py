@@ -415,9 +415,9 @@ class Invoice(PricedDocument):
         The number is handed in (numbering without gaps is the caller's); the terms schedule the
         gross total into the open item. The open item carries ``reference``, by default the
         number's ISO 11649 creditor reference (:func:`~o2c.domain.references.creditor_reference`;
-        a number it cannot be made of, over 21 letters and digits, issues without one). Raises :class:`IllegalTransition` unless a draft,
-        :class:`InvalidInput` for an empty number or a date before the order date, and
-        :class:`InvalidAmount` for an invoice of zero.
+        a number with more than 21 letters and digits issues without one). Raises
+        :class:`IllegalTransition` unless a draft, :class:`InvalidInput` for an empty number or a
+        date before the order date, and :class:`InvalidAmount` for an invoice of zero.
         """
         state = INVOICE_LIFECYCLE.next_state(self.state, _T.ISSUE, entity_id=self.invoice_id)
         if not number:
