@@ -453,3 +453,10 @@ def simulate(customers: int, days: int, seed: int, as_json: bool) -> None:
         click.echo(render.dumps(outcome.record()))
     else:
         outcome.print(console)
+
+
+# --- o2c cash queue -------------------------------------------------------------------------
+
+from o2c.cli.queue import cash  # noqa: E402  (its own module; registered here)
+
+cli.add_command(cash)

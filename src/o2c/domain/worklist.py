@@ -166,7 +166,9 @@ class QueuedReceipt:
         if decision.amount.currency != self.amount.currency:
             raise CurrencyMismatch(expected=self.currency, actual=decision.amount.currency.code)
         left = receipt.unapplied
-        closing = decision.kind in (DecisionKind.ON_ACCOUNT, DecisionKind.REFUNDED)
+        # Cash on account is placed for good; after a refund or an allocation, whatever cash is
+        # left still waits.
+        closing = decision.kind is DecisionKind.ON_ACCOUNT
         return attrs.evolve(
             self,
             unapplied=left,

@@ -194,8 +194,8 @@ class ExceptionQueueService:
         why: str,
         idempotency_key: str,
     ) -> QueueUpdate:
-        """Pay back ``amount`` of the receipt's unapplied cash (all of it by default). The entry
-        leaves the queue."""
+        """Pay back ``amount`` of the receipt's unapplied cash (all of it by default); the entry
+        leaves the queue once nothing is left."""
 
         def body(work: Work) -> QueueUpdate:
             entry, receipt = _open_entry(work, receipt_id)
