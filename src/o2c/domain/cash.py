@@ -397,6 +397,9 @@ class _Run:
                     left_minor = unapplied_minor - applied_now
                     if left_minor > 0:
                         rest = MatchContext(new, customer, currency.code, left_minor, self.config)
+                        # The references went to what they named: the rest is suggested by
+                        # amount only (and so costs a few lookups, not string comparisons).
+                        rest._tokens = ()
                         self.partly_matched.append(
                             ExceptionEntry(
                                 receipt.receipt_id,
