@@ -640,3 +640,10 @@ cli.add_command(ledger_commands)
 from o2c.cli.outbox import outbox  # noqa: E402  (its own module; registered here)
 
 cli.add_command(outbox)
+
+
+# --- o2c cash queue -------------------------------------------------------------------------
+
+from o2c.cli.queue import cash  # noqa: E402  (its own module; registered here)
+
+cli.add_command(cash)

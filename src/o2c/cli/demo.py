@@ -27,6 +27,7 @@ from o2c.domain.customers import Address, Customer
 from o2c.domain.money import Money, money, unit_price
 from o2c.domain.orders import OrderLine
 from o2c.domain.receipts import Payer, Receipt
+from o2c.domain.references import creditor_reference, format_creditor_reference
 from o2c.domain.reporting import Period
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms
@@ -147,7 +148,7 @@ def _customer(
         PaymentTerms.parse(terms),
         email=f"accounts@{customer_id.lower()}.example",
         address=Address(street, city, postcode, "DE"),
-        payer_accounts=frozenset({iban}),  # type: ignore[arg-type]  # typed by its converter
+        payer_accounts=frozenset({iban}),
     )
 
 
@@ -375,7 +376,9 @@ def _invoicing(story: _Story) -> dict[str, InvoiceResult]:
     story.step("That evening's billing run invoices what was shipped, on the customers' terms.")
     billing = story.services.billing
     invoices: dict[str, InvoiceResult] = {}
-    grid = render.table(None, "invoice", "order", "customer", "gross", "due", right=(3,))
+    grid = render.table(
+        None, "invoice", "order", "customer", "gross", "due", "pay with reference", right=(3,)
+    )
     for order_id, customer_id in ORDER_CUSTOMERS.items():
         issued = billing.invoice_order(order_id, idempotency_key=story.key())
         invoices[order_id] = issued
@@ -385,6 +388,8 @@ def _invoicing(story: _Story) -> dict[str, InvoiceResult]:
             customer_id,
             render.amount_text(issued.gross),
             issued.due_date.isoformat(),
+            # every invoice carries the creditor reference made from its number
+            format_creditor_reference(creditor_reference(issued.invoice_number)),
         )
     story.console.print(grid)
     first = invoices["SO-1001"]
