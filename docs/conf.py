@@ -39,6 +39,9 @@ extensions = [
 ]
 
 source_suffix = {".md": "markdown"}
+# Curly quotes and ellipses, but dashes left alone: the command reference quotes help texts that
+# name options (``--db``), which would otherwise be printed as an en dash.
+smartquotes_action = "qe"
 root_doc = "index"
 exclude_patterns = ["_build", "**/.*"]
 
