@@ -211,6 +211,7 @@ from o2c.domain.terms import (
     parse_terms,
 )
 from o2c.domain.worklist import DecisionKind, QueueDecision, QueuedReceipt, QueueReason
+from o2c.formatting import format_amount, format_money
 from o2c.plugins import EventDeliveryFailed, Plugins
 from o2c.ports.carriers import Parcel, TrackingStatus
 from o2c.ports.errors import (
@@ -315,6 +316,8 @@ __all__ = [
     "split_evenly",
     "percent_of",
     "parse_money",
+    "format_money",
+    "format_amount",
     # Customers and credit: who buys, and the policies that decide whether they may
     "Customer",
     "Address",
