@@ -17,11 +17,12 @@ from collections.abc import Iterable, Sequence
 from o2c.domain.cash import (
     Allocation,
     AppliedSources,
+    StatementRun,
     apply_statement,
     apply_to_item,
     refund_receipt,
 )
-from o2c.domain.matching import PayerDirectory
+from o2c.domain.matching import MatchingConfig, PayerDirectory
 from o2c.domain.money import Money
 from o2c.domain.receipts import Receipt
 from o2c.domain.settlement import open_item_of, reverse_settlements, settle
@@ -31,7 +32,13 @@ from o2c.services._runtime import Runtime, Work
 from o2c.services.errors import GatewayReceipt, NothingToApply, UnknownReceipt
 from o2c.services.results import AllocationSummary, ReceiptUpdate, StatementImport
 
-__all__ = ["CashService", "follow_in_queue", "record_allocations", "reverse_allocations"]
+__all__ = [
+    "CashService",
+    "apply_receipts",
+    "follow_in_queue",
+    "record_allocations",
+    "reverse_allocations",
+]
 
 
 def record_allocations(work: Work, receipt: Receipt, allocations: Iterable[Allocation]) -> None:
@@ -134,63 +141,8 @@ class CashService:
             taken = {r.receipt_id for r in receipts if uow.receipts.find(r.receipt_id) is not None}
             fresh = [r for r in receipts if r.receipt_id not in taken]
             reused = tuple(r.receipt_id for r in receipts if r.receipt_id in taken)
-            sources = AppliedSources(
-                frozenset(
-                    r.source_id for r in fresh if uow.receipts.by_source(r.source_id) is not None
-                )
-            )
-            accounts: dict[str, str] = {}
-            names: dict[str, str] = {}
-            for r in fresh:
-                account = r.payer.account
-                if account:
-                    owners = uow.customers.by_payer_account(account)
-                    if owners:
-                        accounts[account] = owners[0].customer_id
-                        continue
-                name = r.payer.name
-                if name and not r.payer.customer_id and name not in names:
-                    named = uow.customers.by_name(name)
-                    if len(named) == 1:  # two customers of one name: the name tells nothing
-                        names[name] = named[0].customer_id
-            # the directory's converters are typed loosely; they take any mapping
-            payers = PayerDirectory(accounts=accounts, names=names)  # type: ignore[arg-type]
-            run = apply_statement(
-                fresh,
-                uow.open_items.open(),
-                on=work.today,
-                sources=sources,
-                config=self._runtime.settings.matching,
-                payers=payers,
-            )
-            work.record(run.events)
-            by_receipt: dict[str, list[Allocation]] = {}
-            for allocation in run.allocations:
-                by_receipt.setdefault(allocation.receipt_id, []).append(allocation)
-            applied_receipts = {}
-            for receipt in run.receipts:
-                uow.receipts.add(receipt.receipt_id, receipt)
-                record_allocations(work, receipt, by_receipt.get(receipt.receipt_id, ()))
-                applied_receipts[receipt.receipt_id] = receipt
-            for entry in run.exceptions:
-                queued_receipt = applied_receipts[entry.receipt_id]
-                uow.exception_queue.save(
-                    entry.receipt_id,
-                    QueuedReceipt.of(queued_receipt, entry, QueueReason.UNMATCHED, work.today),
-                )
-            for entry in run.partly_matched:
-                made = by_receipt.get(entry.receipt_id, ())
-                note = "; ".join(f"{a.applied} to {a.item_id}: {a.explanation}" for a in made)
-                uow.exception_queue.save(
-                    entry.receipt_id,
-                    QueuedReceipt.of(
-                        applied_receipts[entry.receipt_id],
-                        entry,
-                        QueueReason.PARTLY_MATCHED,
-                        work.today,
-                        note,
-                    ),
-                )
+            run = apply_receipts(work, fresh, self._runtime.settings.matching)
+            by_receipt = {a.receipt_id for a in run.allocations}
             queued = {entry.receipt_id for entry in run.exceptions}
             return StatementImport(
                 applied=tuple(r.receipt_id for r in run.receipts if r.receipt_id in by_receipt),
@@ -295,3 +247,66 @@ class CashService:
         if found is None:
             raise UnknownReceipt(receipt_id)
         return found
+
+
+def apply_receipts(work: Work, fresh: Sequence[Receipt], matching: MatchingConfig) -> StatementRun:
+    """Apply receipts not seen before to the open items and store what came of them.
+
+    Shared by every way receipts arrive (a batch, a bank statement). Lines already applied
+    (by ``source_id``) come back as duplicates. Payers are recognised by customer id, payer
+    account (``customers.by_payer_account``) or name (``customers.by_name``, when exactly one
+    customer has it). The receipts and their allocations are stored; unmatched receipts and the
+    rest of partly matched ones wait in the exception queue with their suggestions.
+    """
+    uow = work.uow
+    sources = AppliedSources(
+        frozenset(r.source_id for r in fresh if uow.receipts.by_source(r.source_id) is not None)
+    )
+    accounts: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for r in fresh:
+        account = r.payer.account
+        if account:
+            owners = uow.customers.by_payer_account(account)
+            if owners:
+                accounts[account] = owners[0].customer_id
+                continue
+        name = r.payer.name
+        if name and not r.payer.customer_id and name not in names:
+            named = uow.customers.by_name(name)
+            if len(named) == 1:  # two customers of one name: the name tells nothing
+                names[name] = named[0].customer_id
+    # the directory's converters are typed loosely; they take any mapping
+    payers = PayerDirectory(accounts=accounts, names=names)  # type: ignore[arg-type]
+    run = apply_statement(
+        fresh,
+        uow.open_items.open() if fresh else (),
+        on=work.today,
+        sources=sources,
+        config=matching,
+        payers=payers,
+    )
+    work.record(run.events)
+    by_receipt: dict[str, list[Allocation]] = {}
+    for allocation in run.allocations:
+        by_receipt.setdefault(allocation.receipt_id, []).append(allocation)
+    stored = {}
+    for receipt in run.receipts:
+        uow.receipts.add(receipt.receipt_id, receipt)
+        record_allocations(work, receipt, by_receipt.get(receipt.receipt_id, ()))
+        stored[receipt.receipt_id] = receipt
+    for entry in run.exceptions:
+        uow.exception_queue.save(
+            entry.receipt_id,
+            QueuedReceipt.of(stored[entry.receipt_id], entry, QueueReason.UNMATCHED, work.today),
+        )
+    for entry in run.partly_matched:
+        made = by_receipt.get(entry.receipt_id, ())
+        note = "; ".join(f"{a.applied} to {a.item_id}: {a.explanation}" for a in made)
+        uow.exception_queue.save(
+            entry.receipt_id,
+            QueuedReceipt.of(
+                stored[entry.receipt_id], entry, QueueReason.PARTLY_MATCHED, work.today, note
+            ),
+        )
+    return run
