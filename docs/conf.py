@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
@@ -30,11 +32,16 @@ sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
+    # The reference of the `o2c` command, read from its click commands at build time.
+    "sphinx_click",
     "lifecycle_diagrams",
     "report_charts",
 ]
 
 source_suffix = {".md": "markdown"}
+# Curly quotes and ellipses, but dashes left alone: the command reference quotes help texts that
+# name options (``--db``), which would otherwise be printed as an en dash.
+smartquotes_action = "qe"
 root_doc = "index"
 exclude_patterns = ["_build", "**/.*"]
 
@@ -59,6 +66,47 @@ toc_object_entries = False
 # References that do not resolve (a type from another library, a name written in prose) are shown
 # as plain code rather than reported: the pages and docstrings name many standard types.
 nitpicky = False
+
+# --- Links to Python's and attrs' documentation -------------------------------------------------
+
+# Intersphinx turns ``int`` or ``attrs.field`` in a signature into a link to that project's site,
+# but only with the inventory of its objects, which lives on that site. The default build must
+# never touch the network (it runs offline, and with -W a site that does not answer would stop
+# it), so the links are opt-in:
+#
+# - ``O2C_DOCS_INVENTORIES=DIR``: read ``python.inv`` and ``attrs.inv`` (each project's
+#   ``objects.inv``, saved under that name) from DIR, for example a build cache; no network.
+#   A project whose file is missing there is not linked.
+# - ``O2C_DOCS_ONLINE=1``: fetch the inventories from the projects' sites.
+# - neither: no intersphinx; those names are shown as plain code.
+#
+# Inventories are never committed: they belong to the other projects and go stale.
+INTERSPHINX_SITES = {
+    "python": "https://docs.python.org/3",
+    "attrs": "https://www.attrs.org/en/stable",
+}
+
+
+def intersphinx_setup(environ: Mapping[str, str]) -> dict[str, tuple[str, str | None]]:
+    """The intersphinx mapping the environment asks for; empty means intersphinx stays off."""
+    inventories = environ.get("O2C_DOCS_INVENTORIES", "").strip()
+    if inventories:
+        folder = Path(inventories)
+        return {
+            name: (site, str(folder / f"{name}.inv"))
+            for name, site in INTERSPHINX_SITES.items()
+            if (folder / f"{name}.inv").is_file()
+        }
+    if environ.get("O2C_DOCS_ONLINE", "").strip() == "1":
+        return {name: (site, None) for name, site in INTERSPHINX_SITES.items()}
+    return {}
+
+
+intersphinx_mapping = intersphinx_setup(os.environ)
+if intersphinx_mapping:
+    extensions.append("sphinx.ext.intersphinx")
+    # Only links to what the pages name on purpose; a label from another site never stands in.
+    intersphinx_disabled_reftypes = ["std:*"]
 
 # --- HTML --------------------------------------------------------------------------------------
 
@@ -131,7 +179,27 @@ def _clean_attrs_signature(  # noqa: PLR0917
     return None
 
 
+def _drop_unnamed_arguments(app: Sphinx, ctx: object, lines: list[str]) -> None:
+    """Leave out arguments without a name from the command reference.
+
+    ``o2c terms`` takes the currency of ``--amount 1000 EUR`` as a trailing argument that its
+    usage line does not show on purpose; listed, it would be an option directive without a name.
+    """
+    kept: list[str] = []
+    skipping = False
+    for line in lines:
+        if line.strip() == ".. option::":
+            skipping = True
+            continue
+        if skipping and (not line.strip() or line.startswith(" ")):
+            continue
+        skipping = False
+        kept.append(line)
+    lines[:] = kept
+
+
 def setup(app: Sphinx) -> None:
+    app.connect("sphinx-click-process-arguments", _drop_unnamed_arguments)
     app.connect("autodoc-skip-member", _skip_foreign)
     app.connect("autodoc-process-signature", _clean_attrs_signature)
 

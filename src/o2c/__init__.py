@@ -169,6 +169,13 @@ from o2c.domain.posting import AmountLine, PostingRules
 from o2c.domain.quotes import Quote, QuoteStatus
 from o2c.domain.receipts import Payer, PaymentMethod, Receipt, ReceiptState
 from o2c.domain.receivables import DiscountOffer, Instalment, ItemKind, OpenItem
+from o2c.domain.references import (
+    creditor_reference,
+    format_creditor_reference,
+    is_creditor_reference,
+    is_iban,
+    normalise_account,
+)
 from o2c.domain.reporting import (
     AgingBasis,
     AgingBucket,
@@ -203,6 +210,8 @@ from o2c.domain.terms import (
     ScheduledInstalment,
     parse_terms,
 )
+from o2c.domain.worklist import DecisionKind, QueueDecision, QueuedReceipt, QueueReason
+from o2c.formatting import format_amount, format_money
 from o2c.plugins import EventDeliveryFailed, Plugins
 from o2c.ports.carriers import Parcel, TrackingStatus
 from o2c.ports.errors import (
@@ -307,6 +316,8 @@ __all__ = [
     "split_evenly",
     "percent_of",
     "parse_money",
+    "format_money",
+    "format_amount",
     # Customers and credit: who buys, and the policies that decide whether they may
     "Customer",
     "Address",
@@ -376,6 +387,15 @@ __all__ = [
     "ReceiptState",
     "MatchingConfig",
     "WriteOffTolerance",
+    "creditor_reference",
+    "format_creditor_reference",
+    "is_creditor_reference",
+    "is_iban",
+    "normalise_account",
+    "QueuedReceipt",
+    "QueueDecision",
+    "QueueReason",
+    "DecisionKind",
     "MatchingRule",
     "MatchContext",
     "MatchingIndex",

@@ -234,8 +234,10 @@ def test_issue_numbers_the_invoice_schedules_it_and_reports_what_the_ledger_need
             tax=eur("26.00"),
             gross=eur("226.00"),
             due_dates=((date(2026, 2, 4), eur("113.00")), (date(2026, 3, 6), eur("113.00"))),
+            reference="RF79INV7",
         ),
     )
+    assert invoice.payment_reference == "RF79INV7"  # ISO 11649, made from the number
 
 
 def test_an_issued_invoice_is_immutable() -> None:

@@ -122,8 +122,8 @@ def test_similarity_counts_a_transposition_as_one_edit() -> None:
 
 
 def test_structured_reference_matches_number_creditor_reference_or_alias() -> None:
-    items = [an_item("INV-1", "100.00", reference="RF18000001"), an_item("INV-2", "50.00")]
-    by_rf = propose(StructuredReferenceRule(), a_receipt("100.00", reference="rf18 0000 01"), items)
+    items = [an_item("INV-1", "100.00", reference="RF74000001"), an_item("INV-2", "50.00")]
+    by_rf = propose(StructuredReferenceRule(), a_receipt("100.00", reference="rf74 0000 01"), items)
     assert by_rf.item_ids == ("INV-1",)
     assert by_rf.confidence == 1
     index = MatchingIndex.build(items, aliases={"pi_3N8x": "INV-2"})

@@ -291,3 +291,30 @@ def test_line_ids_are_unique_and_the_same_in_overlapping_statements(
     assert len(set(whole)) == len(whole)
     head = [line.line_id for line in plan_statement(_statement("S", "0.00", *entries[:cut]))]
     assert head == whole[: len(head)]
+
+
+def test_a_statement_line_nobody_can_place_waits_in_the_worklist(
+    world: World, tmp_path: Path
+) -> None:
+    # The statement applies its receipts as a batch of receipts does: what cash application
+    # cannot place reaches a person through the exception queue.
+    world.customer()
+    _invoice(world)
+    stranger = attrs.evolve(
+        _entry(1, "77.00", bank_ref="B-77"),
+        transactions=(
+            Transaction(
+                payer_name="Somebody Else",
+                payer_account="FR7630006000011234567890189",
+                remittance="thanks",
+            ),
+        ),
+    )
+    report = world.services.statements.import_statements(
+        read_statements(_write(tmp_path, "s.xml", _statement("S-77", "0.00", stranger))),
+        idempotency_key="s-77",
+    )
+    assert len(report.queued) == 1
+    (waiting,) = world.services.queue.entries()
+    assert waiting.receipt_id == report.queued[0]
+    assert waiting.unapplied == eur("77.00")

@@ -24,7 +24,13 @@ from o2c.ports.gateways import PaymentGatewayPort
 from o2c.ports.inventory import InventoryPort
 from o2c.ports.ledger import LedgerPort
 from o2c.ports.notifications import Notifier
-from o2c.ports.persistence import IdempotencyRecord, NumberSequence, Repository, UnitOfWork
+from o2c.ports.persistence import (
+    ExceptionQueueRepository,
+    IdempotencyRecord,
+    NumberSequence,
+    Repository,
+    UnitOfWork,
+)
 from o2c.services.context import Adapters
 
 _fixed: Clock = FixedClock(datetime(2025, 1, 6, 9, 0, tzinfo=UTC))
@@ -38,6 +44,7 @@ _store = MemoryStore()
 _unit_of_work: UnitOfWork = MemoryUnitOfWork(_store)
 _customers: Repository[Customer] = _unit_of_work.customers
 _outbox: Repository[JournalEntry] = _unit_of_work.ledger_outbox
+_queue: ExceptionQueueRepository = _unit_of_work.exception_queue
 _sequences: NumberSequence = _unit_of_work.sequences
 _commands: IdempotencyRecord = _unit_of_work.commands
 

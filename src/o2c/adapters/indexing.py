@@ -19,6 +19,8 @@ from o2c.domain.invoicing import Invoice
 from o2c.domain.orders import Order
 from o2c.domain.payments import Payment
 from o2c.domain.receivables import OpenItem
+from o2c.domain.references import normalise_payer_name
+from o2c.domain.worklist import QueuedReceipt
 from o2c.ports.persistence import normalise_account
 
 __all__ = [
@@ -28,7 +30,9 @@ __all__ = [
     "invoice_orders",
     "open_item",
     "open_keys",
+    "customer_name",
     "payer_accounts",
+    "queue_keys",
     "unresolved",
 ]
 
@@ -63,6 +67,25 @@ def payer_accounts(customer: Customer) -> tuple[str, ...]:
     return tuple(sorted({normalise_account(account) for account in customer.payer_accounts}))
 
 
+def customer_name(customer: Customer) -> str:
+    """The customer's name in normalised form (``customers.by_name``)."""
+    return normalise_payer_name(customer.name)
+
+
+def queue_keys(entry: QueuedReceipt) -> tuple[Hashable, ...]:
+    """An open queue entry files under ``("open",)``, its customer, its currency and both
+    (``exception_queue.open_entries``); a closed one under none."""
+    if not entry.is_open:
+        return ()
+    customer, currency = entry.customer_id, entry.currency
+    return (
+        ("open",),
+        ("open", "customer", customer),
+        ("open", "currency", currency),
+        ("open", customer, currency),
+    )
+
+
 def awaiting_invoice(order: Order) -> str | None:
     """The order's customer while something is left to invoice (``orders.awaiting_invoice``)."""
     return order.customer_id if order.counts_toward_exposure else None
@@ -80,7 +103,7 @@ def _one(key: Hashable | None) -> tuple[Hashable, ...]:
 
 INDEXES: Mapping[str, Mapping[str, IndexKeys]] = MappingProxyType(
     {
-        "customers": {"payer": payer_accounts},
+        "customers": {"payer": payer_accounts, "name": lambda c: (customer_name(c),)},
         "orders": {
             "status": lambda o: (o.status,),
             "awaiting_invoice": lambda o: _one(awaiting_invoice(o)),
@@ -101,6 +124,7 @@ INDEXES: Mapping[str, Mapping[str, IndexKeys]] = MappingProxyType(
             "unsettled": lambda c: (True,) if c.is_unsettled else (),
             "subject": lambda c: (c.subject,),
         },
+        "exception_queue": {"open": queue_keys},
     }
 )
 """Each repository's indexes by name, and the keys a stored value files under in each.

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -30,6 +30,9 @@ from o2c.ports.errors import AdapterError, PluginError
 from o2c.ports.registry import DuplicateAdapter, UnknownAdapter
 from o2c.ports.statements import StatementFormat
 from o2c.services.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from o2c.cli.books import Books
 
 __all__ = ["EXIT_PLUGIN", "EXIT_REFUSED", "EXIT_USAGE", "cli"]
 
@@ -103,7 +106,13 @@ _DB_HELP = "A database URL, or the path of a SQLite file."
     default=None,
     help="Keep the books in this database (a new SQLite file is created) instead of in memory.",
 )
-def demo(db: str | None) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the story as JSON, one record per step; the step headings go to stderr.",
+)
+def demo(db: str | None, as_json: bool) -> None:
     """Run a narrated order-to-cash scenario on the built-in in-memory adapters.
 
     Customers and a credit review, an order with a short line, shipping and tracking, invoices
@@ -113,22 +122,40 @@ def demo(db: str | None) -> None:
 
     With --db the books are kept in a SQL database and outlive the run: `o2c books --db` reads
     them back. The database must not hold books yet.
+
+    With --json the story is printed as JSON: each step with its title, date, notes and tables
+    (one record per row, amounts as exact decimal strings with their currency).
     """
-    from o2c.cli.demo import run_demo  # noqa: PLC0415  (loads the services only when asked)
+    from o2c.cli.demo import demo_record, run_demo  # noqa: PLC0415  (the services, when asked)
 
     console = render.console()
+    if as_json:
+        progress = render.console(stderr=True)
+        if db is None:
+            click.echo(render.dumps(demo_record(progress)))
+            return
+        from o2c.cli.books import open_books  # noqa: PLC0415  (the sql extra, only when asked)
+
+        with open_books(db, upgrade=True) as books:
+            _refuse_used_books(books)
+            click.echo(render.dumps(demo_record(progress, books)))
+        return
     if db is None:
         run_demo(console)
         return
     from o2c.cli.books import open_books  # noqa: PLC0415  (the sql extra, only when asked)
 
     with open_books(db, upgrade=True) as books:
-        if not books.is_empty():
-            raise click.BadParameter(
-                f"{books.store.where} already holds books; run the demo on a new database",
-                param_hint="'--db'",
-            )
+        _refuse_used_books(books)
         run_demo(console, books)
+
+
+def _refuse_used_books(books: Books) -> None:
+    if not books.is_empty():
+        raise click.BadParameter(
+            f"{books.store.where} already holds books; run the demo on a new database",
+            param_hint="'--db'",
+        )
 
 
 # --- o2c db and o2c books -------------------------------------------------------------------
@@ -640,3 +667,10 @@ cli.add_command(ledger_commands)
 from o2c.cli.outbox import outbox  # noqa: E402  (its own module; registered here)
 
 cli.add_command(outbox)
+
+
+# --- o2c cash queue -------------------------------------------------------------------------
+
+from o2c.cli.queue import cash  # noqa: E402  (its own module; registered here)
+
+cli.add_command(cash)

@@ -20,6 +20,7 @@ from rich.console import Console
 from o2c.cli import render
 from o2c.domain.ledger import ChartOfAccounts
 from o2c.domain.receivables import OpenItem
+from o2c.domain.references import format_creditor_reference
 from o2c.domain.reporting import AgingReport
 
 if TYPE_CHECKING:
@@ -98,11 +99,15 @@ def print_books(console: Console, books: Books, as_of: date) -> None:
 
 
 def _open_items(items: tuple[OpenItem, ...]) -> object:
-    grid = render.table("Open items", "customer", "item", "due", "open", right=(3,))
+    grid = render.table("Open items", "customer", "item", "due", "open", "pay with", right=(3,))
     for item in sorted(items, key=lambda item: (item.customer_id, item.due_date, item.item_id)):
         grid.add_row(
-            item.customer_id, item.item_id, item.due_date.isoformat(), render.amount_text(item.open)
+            item.customer_id,
+            item.item_id,
+            item.due_date.isoformat(),
+            render.amount_text(item.open),
+            format_creditor_reference(item.reference) if item.reference else "",
         )
     if not items:
-        grid.add_row("(none)", "", "", "")
+        grid.add_row("(none)", "", "", "", "")
     return grid

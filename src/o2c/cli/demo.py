@@ -12,13 +12,16 @@ is put on hold).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
 
 import o2c
 from o2c.cli import render
@@ -27,6 +30,7 @@ from o2c.domain.customers import Address, Customer
 from o2c.domain.money import Money, money, unit_price
 from o2c.domain.orders import OrderLine
 from o2c.domain.receipts import Payer, Receipt
+from o2c.domain.references import creditor_reference, format_creditor_reference
 from o2c.domain.reporting import Period
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms
@@ -37,7 +41,7 @@ from o2c.services.results import InvoiceResult, OrderPlacement
 if TYPE_CHECKING:
     from o2c.cli.books import Books
 
-__all__ = ["START", "STEPS", "demo_config", "run_demo"]
+__all__ = ["START", "STEPS", "demo_config", "demo_record", "run_demo", "table_record"]
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 """The demo's first business morning (a Monday)."""
@@ -94,10 +98,20 @@ def demo_config() -> dict[str, object]:
 
 
 class _Story:
-    """The running demo: the application, its clock and the narration."""
+    """The running demo: the application, its clock and the narration.
 
-    def __init__(self, console: Console, books: Books | None = None) -> None:
+    With ``records`` the story is kept as data (one record per step) instead of printed: the
+    console then only shows the step headings, as progress.
+    """
+
+    def __init__(
+        self,
+        console: Console,
+        books: Books | None = None,
+        records: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.console = console
+        self.records = records
         if books is None:
             self.app = o2c.bootstrap(demo_config())
         else:
@@ -129,12 +143,41 @@ class _Story:
     def step(self, note: str) -> None:
         self._number += 1
         heading = next(self._steps)
+        if self.records is not None:
+            self.console.print(f"Step {self._number}. {heading}")
+            self.records.append(
+                {
+                    "step": self._number,
+                    "title": heading,
+                    "date": self.today.isoformat(),
+                    "note": note,
+                    "tables": [],
+                    "notes": [],
+                }
+            )
+            return
         self.console.print()
         self.console.rule(f"[bold]Step {self._number}. {heading}[/bold]", align="left")
         self.console.print(f"[dim]{self.today:%A %d %B %Y}[/dim]  {note}")
 
     def say(self, text: str) -> None:
+        if self.records is not None:
+            self.records[-1]["notes"].append(Text.from_markup(text).plain)
+            return
         self.console.print(text)
+
+    def show(self, grid: Table) -> None:
+        """Print a table, or keep it as records (one per row) in the current step."""
+        if self.records is not None:
+            self.records[-1]["tables"].append(table_record(grid))
+            return
+        self.console.print(grid)
+
+    def banner(self, panel: Panel) -> None:
+        """The opening and closing panels: printed only, they carry no figures."""
+        if self.records is None:
+            self.console.print()
+            self.console.print(panel)
 
 
 def _customer(
@@ -147,7 +190,7 @@ def _customer(
         PaymentTerms.parse(terms),
         email=f"accounts@{customer_id.lower()}.example",
         address=Address(street, city, postcode, "DE"),
-        payer_accounts=frozenset({iban}),  # type: ignore[arg-type]  # typed by its converter
+        payer_accounts=frozenset({iban}),
     )
 
 
@@ -205,6 +248,49 @@ def run_demo(console: Console, books: Books | None = None) -> None:
             border_style="cyan",
         )
     )
+    _tell(story)
+    if books is not None:
+        _stored(story, books)
+
+
+def demo_record(progress: Console, books: Books | None = None) -> dict[str, Any]:
+    """The whole story as data: one record per step, with its date, notes and tables.
+
+    Each table is a list of rows keyed by the column headings; an amount with its currency
+    (``1,000.00 EUR``) becomes ``{"amount": "1000.00", "currency": "EUR"}``. The step headings
+    go to ``progress`` as the story runs. The dates are fixed, so the record is the same on
+    every run.
+    """
+    steps: list[dict[str, Any]] = []
+    story = _Story(progress, books, records=steps)
+    where = "memory" if books is None else books.store.where
+    _tell(story)
+    return {"demo": "o2c demo", "books": where, "steps": steps}
+
+
+AMOUNT_TEXT = re.compile(r"(?P<amount>-?[0-9][0-9,]*(?:\.[0-9]+)?) (?P<currency>[A-Z]{3})")
+"""An amount as the command prints it: ``-1,000.00 EUR``."""
+
+
+def table_record(grid: Table) -> dict[str, Any]:
+    """A table as data: its title and one record per row, keyed by the column headings."""
+    headings = [str(column.header) for column in grid.columns]
+    columns = [[_cell(cell) for cell in column.cells] for column in grid.columns]
+    rows = [dict(zip(headings, row, strict=True)) for row in zip(*columns, strict=True)]
+    title = None if grid.title is None else Text.from_markup(str(grid.title)).plain
+    return {"title": title, "rows": rows}
+
+
+def _cell(cell: object) -> object:
+    text = cell.plain if isinstance(cell, Text) else Text.from_markup(str(cell)).plain
+    found = AMOUNT_TEXT.fullmatch(text)
+    if found is None:
+        return text
+    return {"amount": found["amount"].replace(",", ""), "currency": found["currency"]}
+
+
+def _tell(story: _Story) -> None:
+    """The steps of the story, in order."""
     _customers(story)
     placements = _orders(story)
     _reservations(story, placements)
@@ -216,8 +302,6 @@ def run_demo(console: Console, books: Books | None = None) -> None:
     _dunning(story)
     _trial_balance(story)
     _aging(story)
-    if books is not None:
-        _stored(story, books)
 
 
 # --- the steps ------------------------------------------------------------------------------
@@ -248,7 +332,7 @@ def _customers(story: _Story) -> None:
             else "20,000.00 EUR (approved)"
         )
         grid.add_row(customer.customer_id, customer.name, customer.terms.code, address.city, credit)
-    story.console.print(grid)
+    story.show(grid)
 
 
 def _orders(story: _Story) -> dict[str, OrderPlacement]:
@@ -281,7 +365,7 @@ def _orders(story: _Story) -> dict[str, OrderPlacement]:
         grid.add_row(
             order_id, customer_id, outcome, _words(result.status.value), "\n".join(result.reasons)
         )
-    story.console.print(grid)
+    story.show(grid)
     story.say(
         "SO-1001 is Alpenrose's first order, so a person reviews the credit application: "
         "annual accounts and two trade references check out."
@@ -312,7 +396,7 @@ def _reservations(story: _Story, placements: dict[str, OrderPlacement]) -> None:
     for product in ("DESK-OAK", "CHAIR-ERGO", "LAMP-LED"):
         level = inventory.stock(product)
         grid.add_row(product, f"{level.on_hand:f}", f"{level.reserved:f}", f"{level.available:f}")
-    story.console.print(grid)
+    story.show(grid)
     for order_id, placement in placements.items():
         for short in placement.shortfalls:
             story.say(
@@ -353,7 +437,7 @@ def _shipping(story: _Story) -> None:
             render.plain(shipped.price),
             _words(shipped.order_status.value),
         )
-    story.console.print(grid)
+    story.show(grid)
     story.say(
         f"Every parcel goes with the {shipped.carrier} carrier; bookings carry tracking numbers."
     )
@@ -368,14 +452,16 @@ def _tracking(story: _Story) -> None:
         tracked.add_row(
             shipment_id, found.tracking_status.value, "yes" if found.delivered else "no"
         )
-    story.console.print(tracked)
+    story.show(tracked)
 
 
 def _invoicing(story: _Story) -> dict[str, InvoiceResult]:
     story.step("That evening's billing run invoices what was shipped, on the customers' terms.")
     billing = story.services.billing
     invoices: dict[str, InvoiceResult] = {}
-    grid = render.table(None, "invoice", "order", "customer", "gross", "due", right=(3,))
+    grid = render.table(
+        None, "invoice", "order", "customer", "gross", "due", "pay with reference", right=(3,)
+    )
     for order_id, customer_id in ORDER_CUSTOMERS.items():
         issued = billing.invoice_order(order_id, idempotency_key=story.key())
         invoices[order_id] = issued
@@ -385,13 +471,15 @@ def _invoicing(story: _Story) -> dict[str, InvoiceResult]:
             customer_id,
             render.amount_text(issued.gross),
             issued.due_date.isoformat(),
+            # every invoice carries the creditor reference made from its number
+            format_creditor_reference(creditor_reference(issued.invoice_number)),
         )
-    story.console.print(grid)
+    story.show(grid)
     first = invoices["SO-1001"]
     schedule = ALPENROSE.terms.schedule(
         first.gross, story.today, calendar=BusinessCalendar(holidays=frozenset(HOLIDAYS))
     )
-    story.console.print(
+    story.show(
         render.schedule_table(schedule, f"{first.invoice_number} on {TERMS}: what Alpenrose owes")
     )
     story.say(
@@ -416,7 +504,7 @@ def _card_payment(story: _Story) -> None:
         render.amount_text(captured.captured),
         captured.receipt_id or "",
     )
-    story.console.print(grid)
+    story.show(grid)
     story.say(
         f"Gateway reference {captured.gateway_reference}: the captured money became a card "
         "receipt, applied straight to Café Luna's invoice."
@@ -476,7 +564,7 @@ def _bank_transfers(story: _Story, invoices: dict[str, InvoiceResult]) -> None:
             line.remittance,
             render.amount_text(line.amount),
         )
-    story.console.print(grid)
+    story.show(grid)
     matched = render.table(
         None, "receipt", "open item", "rule", "applied", "discount", right=(3, 4)
     )
@@ -489,7 +577,7 @@ def _bank_transfers(story: _Story, invoices: dict[str, InvoiceResult]) -> None:
                 render.amount_text(allocation.applied),
                 render.amount_text(allocation.discount),
             )
-    story.console.print(matched)
+    story.show(matched)
     applied = {a.receipt_id: a for result in imports for a in result.allocations}
     first_paid = applied.get("BANK-0001")
     if first_paid is not None and first_paid.discount.amount > 0:
@@ -528,7 +616,7 @@ def _dunning(story: _Story) -> None:
         )
         if story.today < date(2026, 12, 28):
             story.move_to(story.today + timedelta(days=7))
-    story.console.print(grid)
+    story.show(grid)
     period = Period(date(2026, 11, 1), story.today)
     statement = story.services.reports.statement("BRICKWORKS", period)
     account = render.table(
@@ -551,7 +639,7 @@ def _dunning(story: _Story) -> None:
             render.plain(line.credit) if line.credit.amount else "",
             render.plain(entry.balance),
         )
-    story.console.print(account)
+    story.show(account)
     story.move_to(date(2026, 12, 29))
     held = story.services.orders.place_order(
         "SO-1005",
@@ -571,7 +659,7 @@ def _trial_balance(story: _Story) -> None:
     story.step("Every money-moving event was posted as balanced journal entries.")
     trial = story.app.adapters.ledger.trial_balance()
     grid = render.trial_balance_table(trial, title=None)
-    story.console.print(grid)
+    story.show(grid)
     verdict = "balanced" if trial.is_balanced else "NOT balanced"
     story.say(f"The trial balance is [bold]{verdict}[/bold]: debits equal credits.")
 
@@ -581,7 +669,7 @@ def _aging(story: _Story) -> None:
     reports = story.services.reports
     aging = reports.aging()
     grid = render.aging_table(aging)
-    story.console.print(grid)
+    story.show(grid)
     period = Period(date(2026, 11, 1), story.today)
     dso = reports.dso(period, "EUR")
     cei = reports.cei(period, "EUR")
@@ -589,8 +677,7 @@ def _aging(story: _Story) -> None:
         f"November and December: DSO {'n/a' if dso is None else f'{dso:f} days'}, "
         f"CEI {'n/a' if cei is None else f'{cei:f}%'}."
     )
-    story.console.print()
-    story.console.print(
+    story.banner(
         Panel.fit(
             "Order, credit, stock, shipping, invoicing, card and bank payments, cash "
             "application, dunning, ledger and reporting: one cycle, end to end.",

@@ -19,6 +19,7 @@ from o2c.domain.lifecycle import Lifecycle
 from o2c.domain.money import Money, decimals_of
 from o2c.domain.reporting import AgingReport, Backtest
 from o2c.domain.terms import PaymentSchedule
+from o2c.formatting import format_amount
 
 __all__ = [
     "WIDEST",
@@ -62,9 +63,12 @@ def plain(value: Money) -> str:
 
 
 def amount_text(value: Money) -> str:
-    """An amount for people: ``1,000.00 EUR``."""
-    places = decimals_of(value.currency.code)
-    return f"{value.amount:,.{places}f} {value.currency.code}"
+    """An amount for people: ``1,000.00 EUR``.
+
+    The digits come from the one money formatter, :func:`o2c.formatting.format_amount`; the code
+    follows them so that amounts line up in right-aligned columns.
+    """
+    return f"{format_amount(value, 'en')} {value.currency.code}"
 
 
 def money_record(value: Money) -> dict[str, str]:

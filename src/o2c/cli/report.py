@@ -9,14 +9,15 @@ always agree.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 import click
@@ -28,8 +29,6 @@ from o2c.domain.reporting import Period
 from o2c.services.reports import ReportService
 
 __all__ = ["DEFAULT_LOSS_RATES", "Report", "report"]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_LOSS_RATES = {"current": 1, "1-30": 5, "31-60": 15, "61-90": 35, "over 90": 60}
 """Percent of each aging bucket expected to be lost when no ``--rate`` is given."""
@@ -65,8 +64,43 @@ def _bars(report: Report) -> list[str]:
     return bars + [""] * (len(report.rows) - len(counted))
 
 
-def _options(command: F) -> F:
-    """The options every report takes."""
+@attrs.frozen
+class _Request:
+    """What every report was asked: where the books are, as of when, in which currency, how."""
+
+    db: str | None
+    config_path: Path | None
+    as_of: date
+    currency: str
+    as_json: bool
+    as_csv: bool
+
+    def reports(self) -> AbstractContextManager[ReportService]:
+        """The report service over the books the request names."""
+        return _reports(self.db, self.config_path)
+
+    def emit(self, report: Report) -> None:
+        """Print ``report`` as a table, JSON or CSV, as asked."""
+        _emit(report, self.as_json, self.as_csv)
+
+
+def _options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options every report takes, handed to the command as one :class:`_Request`."""
+
+    @functools.wraps(command)
+    def run(
+        *,
+        db: str | None,
+        config_path: Path | None,
+        as_of: str | None,
+        currency: str,
+        as_json: bool,
+        as_csv: bool,
+        **rest: Any,
+    ) -> None:
+        day = _day(as_of, "'--as-of'")
+        command(_Request(db, config_path, day, currency, as_json, as_csv), **rest)
+
     for option in reversed(
         (
             click.option("--db", metavar="PATH_OR_URL", help="Read the books in this database."),
@@ -84,8 +118,8 @@ def _options(command: F) -> F:
             click.option("--csv", "as_csv", is_flag=True, help="Print CSV."),
         )
     ):
-        command = option(command)
-    return command
+        run = option(run)
+    return run
 
 
 @contextmanager
@@ -181,18 +215,11 @@ def report() -> None:
 
 @report.command("aging")
 @_options
-def aging(
-    *,
-    db: str | None,
-    config_path: Path | None,
-    as_of: str | None,
-    currency: str,
-    as_json: bool,
-    as_csv: bool,
-) -> None:
+def aging(request: _Request) -> None:
     """Open amounts per customer and aging bucket (past due by due date)."""
-    day = _day(as_of, "'--as-of'")
-    with _reports(db, config_path) as reports:
+    currency = request.currency
+    day = request.as_of
+    with request.reports() as reports:
         found = reports.aging(day)
     rows = tuple(
         (r.customer_id or "", *map(_plain, r.amounts), _plain(r.total))
@@ -205,7 +232,7 @@ def aging(
         if t.currency == currency
     )
     width = len(found.labels) + 1
-    _emit(
+    request.emit(
         Report(
             f"Aging as of {day.isoformat()} ({currency})",
             ("customer", *found.labels, "total"),
@@ -214,8 +241,6 @@ def aging(
             bars=width,
             bar_rows=len(rows),
         ),
-        as_json,
-        as_csv,
     )
 
 
@@ -228,19 +253,15 @@ _FROM = click.option(
 @_options
 @_FROM
 def dso_report(
+    request: _Request,
     *,
-    db: str | None,
-    config_path: Path | None,
-    as_of: str | None,
-    currency: str,
-    as_json: bool,
-    as_csv: bool,
     start: str | None,
 ) -> None:
     """Days sales outstanding over a period, standard and count-back, and the monthly trend."""
-    day = _day(as_of, "'--as-of'")
+    currency = request.currency
+    day = request.as_of
     period = _period(start, day)
-    with _reports(db, config_path) as reports:
+    with request.reports() as reports:
         standard = reports.dso(period, currency)
         count_back = reports.count_back_dso(currency, day)
         months = reports.monthly_dso(currency, period.start, period.end)
@@ -249,10 +270,8 @@ def dso_report(
         ("count-back", f"as of {day}", _figure(count_back, " days")),
     ]
     rows += [("month", f"{month.start:%Y-%m}", _figure(value, " days")) for month, value in months]
-    _emit(
+    request.emit(
         Report(f"DSO ({currency})", ("measure", "period", "days"), tuple(rows), right=(2,)),
-        as_json,
-        as_csv,
     )
 
 
@@ -260,60 +279,48 @@ def dso_report(
 @_options
 @_FROM
 def cei_report(
+    request: _Request,
     *,
-    db: str | None,
-    config_path: Path | None,
-    as_of: str | None,
-    currency: str,
-    as_json: bool,
-    as_csv: bool,
     start: str | None,
 ) -> None:
     """Collection effectiveness over a period, in percent."""
-    period = _period(start, _day(as_of, "'--as-of'"))
-    with _reports(db, config_path) as reports:
+    currency = request.currency
+    period = _period(start, request.as_of)
+    with request.reports() as reports:
         value = reports.cei(period, currency)
     row = (f"{period.start} to {period.end}", _figure(value, " %"))
-    _emit(Report(f"CEI ({currency})", ("period", "CEI"), (row,), right=(1,)), as_json, as_csv)
+    request.emit(Report(f"CEI ({currency})", ("period", "CEI"), (row,), right=(1,)))
 
 
 @report.command("add")
 @_options
 @_FROM
 def add_report(
+    request: _Request,
     *,
-    db: str | None,
-    config_path: Path | None,
-    as_of: str | None,
-    currency: str,
-    as_json: bool,
-    as_csv: bool,
     start: str | None,
 ) -> None:
     """Average days delinquent over a period: DSO minus the best possible DSO."""
-    period = _period(start, _day(as_of, "'--as-of'"))
-    with _reports(db, config_path) as reports:
+    currency = request.currency
+    period = _period(start, request.as_of)
+    with request.reports() as reports:
         value = reports.average_days_delinquent(period, currency)
     row = (f"{period.start} to {period.end}", _figure(value, " days"))
-    _emit(Report(f"ADD ({currency})", ("period", "ADD"), (row,), right=(1,)), as_json, as_csv)
+    request.emit(Report(f"ADD ({currency})", ("period", "ADD"), (row,), right=(1,)))
 
 
 @report.command("forecast")
 @_options
 @click.option("--weeks", type=click.IntRange(1, 104), default=13, show_default=True)
 def forecast_report(
+    request: _Request,
     *,
-    db: str | None,
-    config_path: Path | None,
-    as_of: str | None,
-    currency: str,
-    as_json: bool,
-    as_csv: bool,
     weeks: int,
 ) -> None:
     """Cash expected per week from predicted payment dates, with an early and a late case."""
-    day = _day(as_of, "'--as-of'")
-    with _reports(db, config_path) as reports:
+    currency = request.currency
+    day = request.as_of
+    with request.reports() as reports:
         found = reports.predicted_cash(day, weeks)
     rows = tuple(
         (f"{w.week_of}", _plain(w.expected), _plain(w.if_early), _plain(w.if_late))
@@ -326,7 +333,7 @@ def forecast_report(
             "late: in the week of its 10th / 90th percentile date."
         ),
     )
-    _emit(
+    request.emit(
         Report(
             f"Cash forecast from {day} ({currency})",
             ("week of", "expected", "if early", "if late"),
@@ -335,25 +342,16 @@ def forecast_report(
             notes=notes,
             bars=1,
         ),
-        as_json,
-        as_csv,
     )
 
 
 @report.command("likely-late")
 @_options
-def likely_late_report(
-    *,
-    db: str | None,
-    config_path: Path | None,
-    as_of: str | None,
-    currency: str,
-    as_json: bool,
-    as_csv: bool,
-) -> None:
+def likely_late_report(request: _Request) -> None:
     """Items not yet due that are predicted to be paid late: a collector's worklist."""
-    day = _day(as_of, "'--as-of'")
-    with _reports(db, config_path) as reports:
+    currency = request.currency
+    day = request.as_of
+    with request.reports() as reports:
         found = reports.likely_late(day)
     rows = tuple(
         (
@@ -368,15 +366,13 @@ def likely_late_report(
         for p in found
         if p.open.currency.code == currency
     )
-    _emit(
+    request.emit(
         Report(
             f"Likely late as of {day} ({currency})",
             ("item", "customer", "due", "expected", "days late", "open", "from history"),
             rows,
             right=(4, 5),
         ),
-        as_json,
-        as_csv,
     )
 
 
@@ -402,18 +398,14 @@ def _rates(given: Sequence[str]) -> dict[str, Decimal | int | str]:
     + ").",
 )
 def bad_debt_report(
+    request: _Request,
     *,
-    db: str | None,
-    config_path: Path | None,
-    as_of: str | None,
-    currency: str,
-    as_json: bool,
-    as_csv: bool,
     rates: tuple[str, ...],
 ) -> None:
     """Expected losses: each aging bucket times its loss rate."""
-    day = _day(as_of, "'--as-of'")
-    with _reports(db, config_path) as reports:
+    currency = request.currency
+    day = request.as_of
+    with request.reports() as reports:
         found = reports.bad_debt_forecast(_rates(rates), day)
     rows = tuple(
         (line.label, _plain(line.exposure), f"{line.loss_rate:f} %", _plain(line.expected_loss))
@@ -422,15 +414,13 @@ def bad_debt_report(
     )
     if currency in found.currencies:
         rows += (("total", "", "", _plain(found.total(currency))),)
-    _emit(
+    request.emit(
         Report(
             f"Bad-debt forecast as of {day} ({currency})",
             ("bucket", "open", "loss rate", "expected loss"),
             rows,
             right=(1, 2, 3),
         ),
-        as_json,
-        as_csv,
     )
 
 
@@ -439,19 +429,14 @@ def bad_debt_report(
 @_FROM
 @click.argument("customer")
 def statement_report(
+    request: _Request,
     *,
-    db: str | None,
-    config_path: Path | None,
-    as_of: str | None,
-    currency: str,
-    as_json: bool,
-    as_csv: bool,
     start: str | None,
     customer: str,
 ) -> None:
     """A customer's statement of account: opening balance, movements, closing balance."""
-    period = _period(start, _day(as_of, "'--as-of'"))
-    with _reports(db, config_path) as reports:
+    period = _period(start, request.as_of)
+    with request.reports() as reports:
         found = reports.statement(customer, period)
     rows = [("", "opening balance", "", "", "", _plain(found.opening_balance))]
     rows += [
@@ -466,31 +451,22 @@ def statement_report(
         for entry in found.entries
     ]
     rows.append(("", "closing balance", "", "", "", _plain(found.closing_balance)))
-    _emit(
+    request.emit(
         Report(
             f"Statement of {customer}, {period.start} to {period.end} ({found.currency})",
             ("date", "what", "reference", "debit", "credit", "balance"),
             tuple(rows),
             right=(3, 4, 5),
         ),
-        as_json,
-        as_csv,
     )
 
 
 @report.command("trial-balance")
 @_options
-def trial_balance_report(
-    *,
-    db: str | None,
-    config_path: Path | None,
-    as_of: str | None,
-    currency: str,
-    as_json: bool,
-    as_csv: bool,
-) -> None:
+def trial_balance_report(request: _Request) -> None:
     """The ledger's accounts: debits, credits and balance (--as-of is not used)."""
-    with _reports(db, config_path) as reports:
+    currency = request.currency
+    with request.reports() as reports:
         trial = reports.trial_balance()
     rows = tuple(
         (f"{r.account} {r.name}", _plain(r.debit), _plain(r.credit), _plain(r.balance))
@@ -500,15 +476,13 @@ def trial_balance_report(
     if currency in trial.currencies:
         debit, credit = trial.totals(currency)
         rows += (("total", _plain(debit), _plain(credit), ""),)
-    _emit(
+    request.emit(
         Report(
             f"Trial balance ({currency})",
             ("account", "debit", "credit", "balance"),
             rows,
             right=(1, 2, 3),
         ),
-        as_json,
-        as_csv,
     )
 
 

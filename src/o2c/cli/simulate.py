@@ -51,6 +51,9 @@ _ORDER_CHANCE = 0.05
 _DISPUTE_CHANCE = 0.04
 _CARD_CHANCE = 0.2
 _SLOPPY_REFERENCE_CHANCE = 0.15
+_UNIDENTIFIED_EVERY = 40
+"""Every so many bank receipts come from an account nobody registered and name nothing: they
+wait in the exception queue for a person."""
 _WRITE_OFF_AFTER_DAYS = 35
 _VAT = TaxCategory.standard("19")
 _CATALOGUE = (
@@ -301,7 +304,7 @@ class Simulation:
                 PaymentTerms.parse(terms),
                 email=f"ap{number}@example.com",
                 address=Address(f"Street {number}", "Berlin", "10115", "DE"),
-                payer_accounts=frozenset({f"DE00SIM{number:010d}"}),  # type: ignore[arg-type]
+                payer_accounts=frozenset({f"DE00SIM{number:010d}"}),
             )
             card = self._rng.random() < _CARD_CHANCE
             self._accounts.append(_Account(customer, habit, card))
@@ -523,16 +526,18 @@ class Simulation:
             self._receipts += 1
             sloppy = self._rng.random() < _SLOPPY_REFERENCE_CHANCE
             remittance = number.split("-")[-1] if sloppy else f"invoice {number}"
+            payer = Payer(
+                name=account.customer.name, account=next(iter(account.customer.payer_accounts))
+            )
+            if self._receipts % _UNIDENTIFIED_EVERY == 0:
+                payer, remittance = Payer(name="Unidentified payer"), ""
             statement.append(
                 Receipt(
                     f"R-{self._receipts:06d}",
                     amount,
                     day,
                     f"statement/{day.isoformat()}/{self._receipts}",
-                    Payer(
-                        name=account.customer.name,
-                        account=next(iter(account.customer.payer_accounts)),
-                    ),
+                    payer,
                     remittance=remittance,
                 )
             )

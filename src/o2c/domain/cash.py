@@ -185,7 +185,8 @@ class AppliedSources:
 @attrs.frozen
 class ExceptionEntry:
     """A receipt a person must place: nothing matched and its customer is not known (or the
-    configuration keeps unmatched cash off account). Suggestions are ranked, best first."""
+    configuration keeps unmatched cash off account), or a rule placed only part of it (then
+    ``amount`` is what is left). Suggestions are ranked, best first."""
 
     receipt_id: str
     amount: Money
@@ -318,6 +319,9 @@ class StatementRun:
     """Receipts skipped because their source was applied before (or earlier in the batch)."""
     events: tuple[DomainEvent, ...]
     sources: AppliedSources
+    partly_matched: tuple[ExceptionEntry, ...] = ()
+    """Receipts a rule placed only part of, with suggestions for the rest (a person's worklist,
+    like ``exceptions``)."""
 
 
 # --- the engine ---------------------------------------------------------------------------------
@@ -340,6 +344,7 @@ class _Run:
         self.allocations: list[Allocation] = []
         self.events: list[DomainEvent] = []
         self.exceptions: list[ExceptionEntry] = []
+        self.partly_matched: list[ExceptionEntry] = []
         self._zeros: dict[str, Money] = {}
         self._places: dict[str, int] = {}
 
@@ -389,6 +394,20 @@ class _Run:
                     )
                     if fresh:
                         self.events.append(ReceiptRecorded.of(receipt))
+                    left_minor = unapplied_minor - applied_now
+                    if left_minor > 0:
+                        rest = MatchContext(new, customer, currency.code, left_minor, self.config)
+                        # The references went to what they named: the rest is suggested by
+                        # amount only (and so costs a few lookups, not string comparisons).
+                        rest._tokens = ()
+                        self.partly_matched.append(
+                            ExceptionEntry(
+                                receipt.receipt_id,
+                                new.unapplied,
+                                customer,
+                                _suggest(new, index, rest, []),
+                            )
+                        )
                     return new, None
             else:
                 weak.append(proposal)
@@ -649,6 +668,7 @@ def apply_statement(
         duplicates=tuple(duplicates),
         events=tuple(run.events),
         sources=sources.with_sources(seen) if seen else sources,
+        partly_matched=tuple(run.partly_matched),
     )
 
 

@@ -7,10 +7,13 @@ credit standing lives in :mod:`o2c.domain.credit`, its open items in the invoice
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 
 from o2c.domain.errors import InvalidInput
 from o2c.domain.money import as_currency
+from o2c.domain.references import normalise_account
 from o2c.domain.terms import PaymentTerms
 
 __all__ = ["Address", "Customer"]
@@ -19,6 +22,10 @@ __all__ = ["Address", "Customer"]
 def _required(_: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not value.strip():
         raise InvalidInput(field=attribute.name, value=value, reason="must not be empty")
+
+
+def _accounts(accounts: Iterable[str]) -> frozenset[str]:
+    return frozenset(normalise_account(account) for account in accounts)
 
 
 def _currency(_: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -48,9 +55,10 @@ class Customer:
     address: Address | None = None
     tax_id: str | None = None
     """The customer's VAT or tax registration number, printed on invoices."""
-    payer_accounts: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
-    """Bank accounts (IBANs, normalised without spaces) the customer pays from."""
+    payer_accounts: frozenset[str] = attrs.field(default=frozenset(), converter=_accounts)
+    """Bank accounts (IBANs...) the customer pays from, kept in
+    :func:`~o2c.domain.references.normalise_account` form (no spaces, upper case)."""
 
     def pays_from(self, account: str) -> bool:
         """Whether ``account`` (with or without spaces, any case) is one of the customer's."""
-        return account.replace(" ", "").upper() in self.payer_accounts
+        return normalise_account(account) in self.payer_accounts

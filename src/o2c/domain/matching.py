@@ -8,7 +8,7 @@ person who handles the exception queue. The default ladder, in order:
 
 1. :class:`StructuredReferenceRule`: the receipt's structured reference, or an id found in the
    remittance text, is exactly an item's number, creditor reference or a known alias (a payment
-   intent id).
+   intent id). A creditor reference (``RF…``) counts only if its check digits hold.
 2. :class:`ExactAmountRule`: the payer is a known customer and exactly one of its open items has the
    receipt's amount open.
 3. :class:`CombinationRule`: a known customer paid several of its open items in one amount (a
@@ -43,6 +43,11 @@ from o2c.domain.errors import InvalidInput
 from o2c.domain.money import EXACT, Money, decimals_of, minor_units
 from o2c.domain.receipts import Payer, Receipt
 from o2c.domain.receivables import OpenItem
+from o2c.domain.references import (
+    is_creditor_reference,
+    normalise_account,
+    normalise_payer_name,
+)
 
 __all__ = [
     "DEFAULT_LADDER",
@@ -59,6 +64,7 @@ __all__ = [
     "StructuredReferenceRule",
     "Suggestion",
     "WriteOffTolerance",
+    "is_broken_creditor_reference",
     "normalize_reference",
     "reference_core",
     "reference_tokens",
@@ -100,6 +106,18 @@ def normalize_reference(text: str) -> str:
     if upper.isalnum() and upper.isascii():
         return upper
     return _NON_ALNUM.sub("", upper)
+
+
+def is_broken_creditor_reference(normalized: str) -> bool:
+    """Whether a normalized reference has the form of an ISO 11649 creditor reference (``RF``
+    and two digits, then more) but its check digits do not hold: the payer made a slip somewhere,
+    so it may resemble an item but never names one exactly."""
+    return (
+        len(normalized) > 4
+        and normalized.startswith("RF")
+        and normalized[2:4].isdigit()
+        and not is_creditor_reference(normalized)
+    )
 
 
 def reference_core(normalized: str) -> str:
@@ -277,9 +295,11 @@ class PayerDirectory:
     """Who a payer is when the receipt does not say: bank accounts and names of known customers."""
 
     accounts: Mapping[str, str] = attrs.field(factory=dict, converter=MappingProxyType)
-    """Payer account (an IBAN...) -> customer id; compared without spaces, upper case."""
+    """Payer account (an IBAN...) -> customer id; compared in
+    :func:`~o2c.domain.references.normalise_account` form (no spaces, upper case)."""
     names: Mapping[str, str] = attrs.field(factory=dict, converter=MappingProxyType)
-    """Payer name -> customer id; names are compared upper case with single spaces."""
+    """Payer name -> customer id; compared in
+    :func:`~o2c.domain.references.normalise_payer_name` form (upper case, single spaces)."""
 
 
 # --- proposals ----------------------------------------------------------------------------------
@@ -438,8 +458,8 @@ class MatchingIndex:
         aliases: Mapping[str, str] | None = None,
     ) -> None:
         self.payers = payers or PayerDirectory()
-        self._payer_accounts = {normalize_reference(k): v for k, v in self.payers.accounts.items()}
-        self._payer_names = {" ".join(k.upper().split()): v for k, v in self.payers.names.items()}
+        self._payer_accounts = {normalise_account(k): v for k, v in self.payers.accounts.items()}
+        self._payer_names = {normalise_payer_name(k): v for k, v in self.payers.names.items()}
         self._slots: dict[str, _Slot] = {}
         self._by_reference: dict[str, list[_Slot]] = {}
         self._by_core: dict[str, list[_Slot]] = {}
@@ -533,11 +553,11 @@ class MatchingIndex:
         if payer.customer_id:
             return payer.customer_id
         if payer.account and self._payer_accounts:
-            found = self._payer_accounts.get(normalize_reference(payer.account))
+            found = self._payer_accounts.get(normalise_account(payer.account))
             if found:
                 return found
         if payer.name and self._payer_names:
-            return self._payer_names.get(" ".join(payer.name.upper().split()))
+            return self._payer_names.get(normalise_payer_name(payer.name))
         return None
 
     def find_reference(self, normalized: str) -> tuple[str, ...]:
@@ -679,9 +699,11 @@ def _ordered(index: MatchingIndex, item_ids: Iterable[str]) -> tuple[str, ...]:
 class StructuredReferenceRule:
     """An exact reference: the structured reference, else ids in the remittance text.
 
-    An item counts when it is open, in the receipt's currency and, if the payer is a known
-    customer, owed by that customer (a reference to someone else's invoice is left to a person).
-    Several referenced items are paid oldest first.
+    A reference in creditor-reference form (``RF`` and two digits) must have check digits that
+    hold (:func:`is_broken_creditor_reference`); one with a slip is left to the fuzzy rule and
+    the suggestions. An item counts when it is open, in the receipt's currency and, if the payer
+    is a known customer, owed by that customer (a reference to someone else's invoice is left to
+    a person). Several referenced items are paid oldest first.
     """
 
     name: str = "structured_reference"
@@ -718,6 +740,8 @@ class StructuredReferenceRule:
 
     @staticmethod
     def _resolve(index: MatchingIndex, key: str, context: MatchContext) -> tuple[str, ...]:
+        if is_broken_creditor_reference(key):
+            return ()
         candidates = index.find_reference(key)
         if not candidates:
             return ()
@@ -917,12 +941,16 @@ class FuzzyReferenceRule:
     not exact. A candidate counts only if the amount is plausible for it: its open amount, its
     discounted amount, or short of it within the write-off tolerance. The best must reach
     ``threshold`` (or the configured ``fuzzy_threshold``) and lead the next by ``fuzzy_margin``.
+    A creditor reference whose check digits fail scores at most ``broken_check_cap``.
     """
 
     name: str = "fuzzy_reference"
     threshold: Decimal | None = None
     cap: Decimal = Decimal("0.95")
     ambiguous_confidence: Decimal = Decimal("0.50")
+    broken_check_cap: Decimal = Decimal("0.75")
+    """The most a creditor reference whose check digits fail may score: the digits say the payer
+    slipped somewhere, so a person decides (the default ``min_confidence`` is 0.80)."""
 
     def match(
         self, receipt: Receipt, index: MatchingIndex, context: MatchContext
@@ -959,6 +987,8 @@ class FuzzyReferenceRule:
                 score = self._score(token, core, index.references_of(item_id))
                 if score < threshold or not self._plausible(index, item_id, receipt, context):
                     continue
+                if is_broken_creditor_reference(token):
+                    score = min(score, self.broken_check_cap)
                 if item_id not in scored or scored[item_id][0] < score:
                     scored[item_id] = (score, token)
         if not scored:
@@ -967,6 +997,8 @@ class FuzzyReferenceRule:
         best = ranked[0]
         score, token = scored[best]
         explanation = f"reference {token} resembles {best} (similarity {score})"
+        if is_broken_creditor_reference(token):
+            explanation += "; its check digits do not hold"
         if len(ranked) > 1 and score - scored[ranked[1]][0] < config.fuzzy_margin:
             return Proposal(
                 self.name,

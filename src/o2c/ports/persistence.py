@@ -34,7 +34,9 @@ from o2c.domain.payments import Payment
 from o2c.domain.quotes import Quote
 from o2c.domain.receipts import Receipt
 from o2c.domain.receivables import OpenItem
+from o2c.domain.references import normalise_account
 from o2c.domain.reporting import DEFAULT_AGING, AgingBasis, AgingReport, AgingSchedule
+from o2c.domain.worklist import QueuedReceipt
 from o2c.ports.carriers import Shipment
 from o2c.ports.notifications import Notification
 from o2c.ports.outbox import OutboxRepository
@@ -42,6 +44,7 @@ from o2c.ports.outbox import OutboxRepository
 __all__ = [
     "CustomerRepository",
     "ExternalCallRepository",
+    "ExceptionQueueRepository",
     "IdempotencyRecord",
     "InvoiceRepository",
     "NumberSequence",
@@ -95,15 +98,6 @@ class Repository(Protocol[T]):
     def __len__(self) -> int: ...
 
 
-def normalise_account(account: str) -> str:
-    """A bank account as stores compare it: no spaces, upper case (``de02 1203 …`` → ``DE021203…``).
-
-    :meth:`CustomerRepository.by_payer_account` matches on this form, as
-    :meth:`~o2c.domain.customers.Customer.pays_from` does.
-    """
-    return account.replace(" ", "").upper()
-
-
 @runtime_checkable
 class CustomerRepository(Repository[Customer], Protocol):
     """Customers by id, and by the bank accounts they pay from."""
@@ -113,6 +107,12 @@ class CustomerRepository(Repository[Customer], Protocol):
 
         Both sides are compared in :func:`normalise_account` form.
         """
+        ...
+
+    def by_name(self, name: str) -> tuple[Customer, ...]:
+        """The customers whose name is ``name``, compared in
+        :func:`~o2c.domain.references.normalise_payer_name` form (case and spacing aside), so a
+        payer's name on a bank statement finds its customer."""
         ...
 
 
@@ -168,6 +168,23 @@ class ReceiptRepository(Repository[Receipt], Protocol):
 
     def of_payment(self, payment_id: str) -> tuple[Receipt, ...]:
         """The receipts that record money of card payment ``payment_id``, oldest first."""
+        ...
+
+
+@runtime_checkable
+class ExceptionQueueRepository(Repository[QueuedReceipt], Protocol):
+    """The exception queue: receipts waiting for a person, keyed by receipt id."""
+
+    def open_entries(
+        self,
+        *,
+        customer_id: str | None = None,
+        currency: str | None = None,
+        arrived_by: date | None = None,
+    ) -> tuple[QueuedReceipt, ...]:
+        """The open entries (:attr:`~o2c.domain.worklist.QueuedReceipt.is_open`), narrowed to a
+        customer, a currency, and money that arrived on or before ``arrived_by`` (its value
+        date: the queue's age), whichever are given."""
         ...
 
 
@@ -288,6 +305,8 @@ class UnitOfWork(Protocol):
 
     A bounced receipt is reversed by reopening exactly what these allocations settled.
     """
+    exception_queue: ExceptionQueueRepository
+    """Receipts waiting for a person, with their suggestions and the decisions made."""
     shipments: ShipmentRepository
     """Booked shipments by shipment id, so a delivery is recorded on the lines that travelled."""
     dunning: Repository[DunningBook]

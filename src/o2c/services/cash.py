@@ -17,20 +17,28 @@ from collections.abc import Iterable, Sequence
 from o2c.domain.cash import (
     Allocation,
     AppliedSources,
+    StatementRun,
     apply_statement,
     apply_to_item,
     refund_receipt,
 )
-from o2c.domain.matching import PayerDirectory
+from o2c.domain.matching import MatchingConfig, PayerDirectory
 from o2c.domain.money import Money
 from o2c.domain.receipts import Receipt
 from o2c.domain.settlement import open_item_of, reverse_settlements, settle
+from o2c.domain.worklist import QueuedReceipt, QueueReason
 from o2c.services import _common
 from o2c.services._runtime import Runtime, Work
 from o2c.services.errors import GatewayReceipt, NothingToApply, UnknownReceipt
 from o2c.services.results import AllocationSummary, ReceiptUpdate, StatementImport
 
-__all__ = ["CashService", "record_allocations", "reverse_allocations"]
+__all__ = [
+    "CashService",
+    "apply_receipts",
+    "follow_in_queue",
+    "record_allocations",
+    "reverse_allocations",
+]
 
 
 def record_allocations(work: Work, receipt: Receipt, allocations: Iterable[Allocation]) -> None:
@@ -53,6 +61,16 @@ def record_allocations(work: Work, receipt: Receipt, allocations: Iterable[Alloc
         earlier = uow.allocations.find(receipt.receipt_id) or ()
         uow.allocations.save(receipt.receipt_id, (*earlier, *made))
     _common.release_settled_holds(work, customers)
+
+
+def follow_in_queue(work: Work, receipt: Receipt) -> None:
+    """Bring the receipt's exception-queue entry (if it has one) in line with the receipt: cash
+    applied, refunded or reversed outside the queue leaves less (or nothing) to decide."""
+    entry = work.uow.exception_queue.find(receipt.receipt_id)
+    if entry is not None:
+        followed = entry.followed(receipt)
+        if followed != entry:
+            work.uow.exception_queue.save(receipt.receipt_id, followed)
 
 
 def reverse_allocations(
@@ -110,8 +128,12 @@ class CashService:
         """Record a batch of receipts and apply them to the open items in one run.
 
         Receipts whose statement line (``source_id``) or receipt id is known already are listed
-        as duplicates and change nothing. Unmatched cash of a known customer goes on account,
-        the rest waits in the exception queue (``queued``).
+        as duplicates and change nothing. Payers are recognised by customer id, by payer account
+        (``customers.by_payer_account``) or by name (``customers.by_name``, when exactly one
+        customer has it). Unmatched cash of a known customer goes on account, the rest waits in
+        the exception queue (``queued``), as does the rest of a receipt a rule placed only part
+        of (``partly_matched``); both are stored with their suggestions
+        (:class:`~o2c.services.queue.ExceptionQueueService`).
         """
 
         def body(work: Work) -> StatementImport:
@@ -119,35 +141,8 @@ class CashService:
             taken = {r.receipt_id for r in receipts if uow.receipts.find(r.receipt_id) is not None}
             fresh = [r for r in receipts if r.receipt_id not in taken]
             reused = tuple(r.receipt_id for r in receipts if r.receipt_id in taken)
-            sources = AppliedSources(
-                frozenset(
-                    r.source_id for r in fresh if uow.receipts.by_source(r.source_id) is not None
-                )
-            )
-            accounts: dict[str, str] = {}
-            for r in fresh:
-                account = r.payer.account
-                if account:
-                    owners = uow.customers.by_payer_account(account)
-                    if owners:
-                        accounts[account] = owners[0].customer_id
-            # the directory's converter is typed loosely; it takes any mapping
-            payers = PayerDirectory(accounts=accounts)  # type: ignore[arg-type]
-            run = apply_statement(
-                fresh,
-                uow.open_items.open(),
-                on=work.today,
-                sources=sources,
-                config=self._runtime.settings.matching,
-                payers=payers,
-            )
-            work.record(run.events)
-            by_receipt: dict[str, list[Allocation]] = {}
-            for allocation in run.allocations:
-                by_receipt.setdefault(allocation.receipt_id, []).append(allocation)
-            for receipt in run.receipts:
-                uow.receipts.add(receipt.receipt_id, receipt)
-                record_allocations(work, receipt, by_receipt.get(receipt.receipt_id, ()))
+            run = apply_receipts(work, fresh, self._runtime.settings.matching)
+            by_receipt = {a.receipt_id for a in run.allocations}
             queued = {entry.receipt_id for entry in run.exceptions}
             return StatementImport(
                 applied=tuple(r.receipt_id for r in run.receipts if r.receipt_id in by_receipt),
@@ -159,6 +154,7 @@ class CashService:
                 queued=tuple(sorted(queued)),
                 duplicates=(*reused, *(r.receipt_id for r in run.duplicates)),
                 allocations=tuple(_summary(a) for a in run.allocations),
+                partly_matched=tuple(entry.receipt_id for entry in run.partly_matched),
             )
 
         return self._runtime.execute(
@@ -189,6 +185,7 @@ class CashService:
             work.record(applied.events)
             uow.receipts.save(receipt_id, applied.receipt)
             record_allocations(work, applied.receipt, (applied.allocation,))
+            follow_in_queue(work, applied.receipt)
             return _update(applied.receipt)
 
         request = (receipt_id, item_id, amount)
@@ -209,7 +206,9 @@ class CashService:
             if receipt.through_gateway:
                 raise GatewayReceipt(receipt_id, "bank reversal", receipt.payment_id)
             allocations = work.uow.allocations.find(receipt_id) or ()
-            return _update(reverse_allocations(work, receipt, allocations))
+            reversed_receipt = reverse_allocations(work, receipt, allocations)
+            follow_in_queue(work, reversed_receipt)
+            return _update(reversed_receipt)
 
         request = (receipt_id, reason)
         return self._runtime.execute(
@@ -234,6 +233,7 @@ class CashService:
             receipt, events = refund_receipt(receipt, wanted, on=work.today)
             work.record(events)
             work.uow.receipts.save(receipt_id, receipt)
+            follow_in_queue(work, receipt)
             return _update(receipt)
 
         request = (receipt_id, amount)
@@ -247,3 +247,66 @@ class CashService:
         if found is None:
             raise UnknownReceipt(receipt_id)
         return found
+
+
+def apply_receipts(work: Work, fresh: Sequence[Receipt], matching: MatchingConfig) -> StatementRun:
+    """Apply receipts not seen before to the open items and store what came of them.
+
+    Shared by every way receipts arrive (a batch, a bank statement). Lines already applied
+    (by ``source_id``) come back as duplicates. Payers are recognised by customer id, payer
+    account (``customers.by_payer_account``) or name (``customers.by_name``, when exactly one
+    customer has it). The receipts and their allocations are stored; unmatched receipts and the
+    rest of partly matched ones wait in the exception queue with their suggestions.
+    """
+    uow = work.uow
+    sources = AppliedSources(
+        frozenset(r.source_id for r in fresh if uow.receipts.by_source(r.source_id) is not None)
+    )
+    accounts: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for r in fresh:
+        account = r.payer.account
+        if account:
+            owners = uow.customers.by_payer_account(account)
+            if owners:
+                accounts[account] = owners[0].customer_id
+                continue
+        name = r.payer.name
+        if name and not r.payer.customer_id and name not in names:
+            named = uow.customers.by_name(name)
+            if len(named) == 1:  # two customers of one name: the name tells nothing
+                names[name] = named[0].customer_id
+    # the directory's converters are typed loosely; they take any mapping
+    payers = PayerDirectory(accounts=accounts, names=names)  # type: ignore[arg-type]
+    run = apply_statement(
+        fresh,
+        uow.open_items.open() if fresh else (),
+        on=work.today,
+        sources=sources,
+        config=matching,
+        payers=payers,
+    )
+    work.record(run.events)
+    by_receipt: dict[str, list[Allocation]] = {}
+    for allocation in run.allocations:
+        by_receipt.setdefault(allocation.receipt_id, []).append(allocation)
+    stored = {}
+    for receipt in run.receipts:
+        uow.receipts.add(receipt.receipt_id, receipt)
+        record_allocations(work, receipt, by_receipt.get(receipt.receipt_id, ()))
+        stored[receipt.receipt_id] = receipt
+    for entry in run.exceptions:
+        uow.exception_queue.save(
+            entry.receipt_id,
+            QueuedReceipt.of(stored[entry.receipt_id], entry, QueueReason.UNMATCHED, work.today),
+        )
+    for entry in run.partly_matched:
+        made = by_receipt.get(entry.receipt_id, ())
+        note = "; ".join(f"{a.applied} to {a.item_id}: {a.explanation}" for a in made)
+        uow.exception_queue.save(
+            entry.receipt_id,
+            QueuedReceipt.of(
+                stored[entry.receipt_id], entry, QueueReason.PARTLY_MATCHED, work.today, note
+            ),
+        )
+    return run

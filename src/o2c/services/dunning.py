@@ -50,6 +50,7 @@ class DunningService:
             for charge in result.charges:
                 uow.charges.add(charge.item_id, charge)
             notices: list[str] = []
+            references = {item.item_id: item.reference for item in items}
             for notice in result.notices:
                 notification_id = (
                     f"dunning:{notice.customer_id}:{notice.currency}:{notice.on.isoformat()}"
@@ -63,6 +64,10 @@ class DunningService:
                     currency=notice.currency,
                     overdue_total=str(notice.overdue_total.amount),
                     items=",".join(line.item_id for line in notice.lines),
+                    # what to pay each item with, in the same order ("" for an item without one)
+                    references=",".join(
+                        references.get(line.item_id) or "" for line in notice.lines
+                    ),
                     final=str(notice.final).lower(),
                 )
                 notices.append(notification_id)

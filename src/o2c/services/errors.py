@@ -28,6 +28,8 @@ __all__ = [
     "MissingAddress",
     "MissingIdempotencyKey",
     "NoCarrierService",
+    "NotASuggestion",
+    "NotQueued",
     "NothingToApply",
     "OrderExists",
     "ShipmentAwaitsPayment",
@@ -324,4 +326,31 @@ class CallUndone(ApplicationError):
         return (
             f"{self.command} made call {self.call_id}, which was undone because the command never "
             "committed; run it again under a new idempotency key"
+        )
+
+
+@attrs.frozen
+class NotQueued(ApplicationError):
+    """The receipt is not waiting in the exception queue (never queued, or worked off)."""
+
+    receipt_id: str
+    reason: str = "it is not in the exception queue"
+
+    def describe(self) -> str:
+        return f"receipt {self.receipt_id!r}: {self.reason}"
+
+
+@attrs.frozen
+class NotASuggestion(ApplicationError):
+    """A person accepted an item the matching ladder did not suggest for the receipt."""
+
+    receipt_id: str
+    item_id: str
+    suggested: tuple[str, ...]
+
+    def describe(self) -> str:
+        offered = ", ".join(self.suggested) or "nothing"
+        return (
+            f"{self.item_id!r} is not a suggestion for receipt {self.receipt_id!r} "
+            f"(suggested: {offered}); allocate it by hand instead"
         )

@@ -14,6 +14,7 @@ from o2c.services.janitor import JanitorService
 from o2c.services.ledger import LedgerService
 from o2c.services.orders import OrderService
 from o2c.services.outbox import OutboxService
+from o2c.services.queue import ExceptionQueueService
 from o2c.services.reports import ReportService
 from o2c.services.statements import StatementService
 
@@ -23,10 +24,11 @@ __all__ = ["Services"]
 class Services:
     """The application services over one set of adapters and settings.
 
-    ``customers``, ``orders``, ``billing``, ``cards``, ``cash``, ``statements``, ``dunning``,
-    ``ledger`` and ``reports`` hold the use cases; every command takes an ``idempotency_key`` and
-    runs in one unit of work. ``janitor`` settles calls to other systems that a failure left open;
-    ``outbox`` shows and delivers the events and notifications waiting after their commands.
+    ``customers``, ``orders``, ``billing``, ``cards``, ``cash``, ``queue`` (the exception queue),
+    ``statements``, ``dunning``, ``ledger`` and ``reports`` hold the use cases; every command takes
+    an ``idempotency_key`` and runs in one unit of work. ``janitor`` settles calls to other systems
+    that a failure left open; ``outbox`` shows and delivers the events and notifications waiting
+    after their commands.
     """
 
     def __init__(self, adapters: Adapters, settings: Settings | None = None) -> None:
@@ -39,6 +41,7 @@ class Services:
         self.billing = BillingService(self._runtime)
         self.cards = CardService(self._runtime, self._calls)
         self.cash = CashService(self._runtime)
+        self.queue = ExceptionQueueService(self._runtime)
         self.dunning = DunningService(self._runtime)
         self.reports = ReportService(self._runtime)
         self.statements = StatementService(self._runtime)

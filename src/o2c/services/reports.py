@@ -67,7 +67,11 @@ def _history(uow: UnitOfWork, currency: str, customer_id: str | None = None) -> 
             number = invoice.number or invoice.invoice_id
             lines.append(
                 StatementLine.entry(
-                    invoice.issue_date, StatementKind.INVOICE, number, invoice.gross
+                    invoice.issue_date,
+                    StatementKind.INVOICE,
+                    number,
+                    invoice.gross,
+                    invoice.payment_reference,
                 )
             )
             lines.extend(

@@ -34,6 +34,7 @@ __all__ = [
     "OrderPlacement",
     "OrderUpdate",
     "PaymentResult",
+    "QueueUpdate",
     "ReceiptUpdate",
     "ShipmentResult",
     "Shortfall",
@@ -190,6 +191,8 @@ class StatementImport:
     duplicates: tuple[str, ...]
     """Receipts skipped: their statement line was imported before."""
     allocations: tuple[AllocationSummary, ...]
+    partly_matched: tuple[str, ...] = ()
+    """Receipts that paid something and wait in the exception queue with the rest."""
 
 
 @attrs.frozen
@@ -208,6 +211,17 @@ class LikelyLateFlagged:
     on: date
     items: tuple[str, ...]
     """The items flagged, largest first."""
+
+
+@attrs.frozen
+class QueueUpdate:
+    """A queued receipt after a person's decision."""
+
+    receipt_id: str
+    state: ReceiptState
+    unapplied: Money
+    still_queued: bool
+    """Whether the receipt still waits in the exception queue (cash left, not closed)."""
 
 
 @attrs.frozen

@@ -24,8 +24,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from o2c.domain.cash import Allocation, AppliedSources, apply_statement
-from o2c.domain.matching import PayerDirectory
+from o2c.domain.cash import Allocation
 from o2c.domain.money import Money, zero
 from o2c.domain.receipts import Receipt, ReceiptState
 from o2c.domain.statements import (
@@ -39,7 +38,7 @@ from o2c.domain.statements import (
     check_balances as reconcile,
 )
 from o2c.services._runtime import Runtime, Work
-from o2c.services.cash import record_allocations, reverse_allocations
+from o2c.services.cash import apply_receipts, reverse_allocations
 from o2c.services.results import AllocationSummary
 
 __all__ = ["LINE_KEY", "LineTotal", "StatementReport", "StatementService"]
@@ -214,36 +213,11 @@ class StatementService:
         out: dict[str, list[str]],
         totals: _Totals,
     ) -> tuple[Allocation, ...]:
-        # The receipts of the statement apply as CashService.import_receipts applies a batch.
         uow = work.uow
         fresh = [r for r in receipts if uow.receipts.find(r.receipt_id) is None]
-        sources = AppliedSources(
-            frozenset(r.source_id for r in fresh if uow.receipts.by_source(r.source_id) is not None)
-        )
-        accounts: dict[str, str] = {}
-        for receipt in fresh:
-            account = receipt.payer.account
-            if account and account not in accounts:
-                owners = uow.customers.by_payer_account(account)
-                if owners:
-                    accounts[account] = owners[0].customer_id
-        payers = PayerDirectory(accounts=accounts)  # type: ignore[arg-type]
-        run = apply_statement(
-            fresh,
-            uow.open_items.open() if fresh else (),
-            on=work.today,
-            sources=sources,
-            config=self._runtime.settings.matching,
-            payers=payers,
-        )
-        work.record(run.events)
-        by_receipt: dict[str, list[Allocation]] = {}
-        for allocation in run.allocations:
-            by_receipt.setdefault(allocation.receipt_id, []).append(allocation)
+        run = apply_receipts(work, fresh, self._runtime.settings.matching)
         queued = {entry.receipt_id for entry in run.exceptions}
         for receipt in run.receipts:
-            uow.receipts.add(receipt.receipt_id, receipt)
-            record_allocations(work, receipt, by_receipt.get(receipt.receipt_id, ()))
             if receipt.state is ReceiptState.APPLIED:
                 outcome = "matched"
             elif receipt.state is ReceiptState.PARTIALLY_APPLIED:

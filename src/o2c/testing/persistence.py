@@ -23,14 +23,17 @@ from o2c.domain.customers import Customer
 from o2c.domain.events import DomainEvent
 from o2c.domain.invoicing import Invoice, InvoiceableLine
 from o2c.domain.ledger import JournalEntry, Posting, Side
+from o2c.domain.matching import Suggestion
 from o2c.domain.money import from_minor, money, unit_price
 from o2c.domain.orders import LineQuantity, Order, OrderLine, OrderStatus
 from o2c.domain.payments import OperationKind, Payment
 from o2c.domain.receipts import Payer, Receipt
 from o2c.domain.receivables import Instalment, ItemKind, OpenItem
+from o2c.domain.references import normalise_payer_name
 from o2c.domain.reporting import DEFAULT_AGING, AgingBasis, AgingSchedule, aging_report
 from o2c.domain.tax import TaxCategory
 from o2c.domain.terms import PaymentTerms
+from o2c.domain.worklist import DecisionKind, QueueDecision, QueuedReceipt, QueueReason
 from o2c.ports.carriers import Booking, Shipment
 from o2c.ports.errors import DuplicateRequest, NotFound
 from o2c.ports.notifications import Notification
@@ -95,7 +98,25 @@ def _customer(key: str, amount: str) -> Customer:
     return Customer(key, f"Customer {amount}", "EUR")
 
 
+def _queued(key: str, amount: str) -> QueuedReceipt:
+    paid = money(amount, "EUR")
+    return QueuedReceipt(
+        receipt_id=key,
+        reason=QueueReason.UNMATCHED,
+        queued_on=DAY,
+        value_date=DAY,
+        amount=paid,
+        unapplied=paid,
+        customer_id=None,
+        payer=Payer(name="Unknown Payer", account="DE02120300000000202051"),
+        reference=None,
+        remittance="invoice 42",
+        suggestions=(Suggestion("INV-42", Decimal("0.7125"), "amount and reference are close"),),
+    )
+
+
 SAMPLES: dict[str, Callable[[str, str], Any]] = {
+    "exception_queue": _queued,
     "ledger_outbox": _entry,
     "charges": _charge,
     "receipts": _receipt,
@@ -123,6 +144,7 @@ _SERIES: dict[str, str] = {
     "receipts": "R-",
     "shipments": "SH-",
     "calls": "CALL-",
+    "exception_queue": "Q-",
 }
 _VARIANTS = 8
 """How many different values the property may store under one key of each repository."""
@@ -140,13 +162,16 @@ def _line(order_id: str, line_id: str = "1") -> InvoiceableLine:
     )
 
 
+_NAMES = ("Acme Trading", "ACME  trading", "Bolt Ltd")
+
+
 def _variant_customer(key: str, n: int) -> Customer:
     accounts = frozenset(_ACCOUNTS[i] for i in range(len(_ACCOUNTS)) if n >> i & 1)
     return Customer(
         key,
-        f"Customer {n}",
+        _NAMES[n % 3],
         "EUR",
-        payer_accounts=accounts,  # type: ignore[arg-type]  # typed by its converter
+        payer_accounts=accounts,
     )
 
 
@@ -227,7 +252,27 @@ def _variant_call(key: str, n: int) -> ExternalCall:
     return call
 
 
+def _variant_queued(key: str, n: int) -> QueuedReceipt:
+    """Open or worked off, of a known customer or none, in EUR or USD, arrived on two days."""
+    currency = ("EUR", "USD")[n >> 1 & 1]
+    entry = _queued(key, "10.00")
+    paid = money("10.00", currency)
+    entry = attrs.evolve(
+        entry,
+        amount=paid,
+        unapplied=paid,
+        customer_id=(None, "C-1", "C-2")[n % 3],
+        value_date=DAY - timedelta(days=30 * (n >> 2 & 1)),
+    )
+    if n == 7:  # worked off: refunded by a person
+        decision = QueueDecision(DecisionKind.REFUNDED, "clerk", "customer asked", _STARTED, paid)
+        refunded = Receipt(key, paid, DAY, f"STMT/{key}", refunded=paid)
+        entry = entry.decided(decision, refunded)
+    return entry
+
+
 VARIANTS: dict[str, Callable[[str, int], Any]] = {
+    "exception_queue": _variant_queued,
     "customers": _variant_customer,
     "orders": _variant_order,
     "invoices": _variant_invoice,
@@ -262,6 +307,25 @@ def check_named_queries(work: UnitOfWork) -> None:
         assert work.customers.by_payer_account(account) == tuple(
             c for c in customers if wanted in {normalise_account(a) for a in c.payer_accounts}
         ), account
+    for name in (*_NAMES, "No Such Name"):
+        wanted = normalise_payer_name(name)
+        assert work.customers.by_name(name) == tuple(
+            c for c in customers if normalise_payer_name(c.name) == wanted
+        ), name
+    queued = [entry for entry in work.exception_queue.values() if entry.is_open]
+    for customer_id in (None, *_PEOPLE, "C-NONE"):
+        for currency in (None, "EUR", "USD"):
+            for arrived_by in (None, DAY - timedelta(days=1), DAY):
+                found = work.exception_queue.open_entries(
+                    customer_id=customer_id, currency=currency, arrived_by=arrived_by
+                )
+                assert found == tuple(
+                    e
+                    for e in queued
+                    if customer_id in (None, e.customer_id)
+                    and currency in (None, e.currency)
+                    and (arrived_by is None or e.value_date <= arrived_by)
+                ), (customer_id, currency, arrived_by)
     orders = list(work.orders.values())
     for status in OrderStatus:
         assert work.orders.with_status(status) == tuple(o for o in orders if o.status is status)

@@ -49,6 +49,7 @@ from o2c.domain.payments import Payment
 from o2c.domain.quotes import Quote
 from o2c.domain.receipts import Receipt
 from o2c.domain.receivables import OpenItem
+from o2c.domain.references import normalise_payer_name
 from o2c.domain.reporting import (
     DEFAULT_AGING,
     AgingBasis,
@@ -56,12 +57,14 @@ from o2c.domain.reporting import (
     AgingSchedule,
     aging_report,
 )
+from o2c.domain.worklist import QueuedReceipt
 from o2c.ports.carriers import Shipment
 from o2c.ports.errors import AdapterRejected, AdapterUnavailable, DuplicateRequest, NotFound
 from o2c.ports.notifications import Notification
 from o2c.ports.outbox import OutboxBacklog, OutboxMessage, OutboxRepository
 from o2c.ports.persistence import (
     CustomerRepository,
+    ExceptionQueueRepository,
     ExternalCallRepository,
     IdempotencyRecord,
     InvoiceRepository,
@@ -104,6 +107,7 @@ REPOSITORIES = (
     "dunning",
     "ledger_outbox",
     "calls",
+    "exception_queue",
 )
 """The repositories of a unit of work, by attribute name; the store keeps one table each."""
 
@@ -334,6 +338,10 @@ class MemoryCustomers(MemoryRepository[Customer]):
         """The customers that pay from ``account`` (compared without spaces, upper case)."""
         return self._query("payer", normalise_account(account))
 
+    def by_name(self, name: str) -> tuple[Customer, ...]:
+        """The customers named ``name`` (case and spacing aside)."""
+        return self._query("name", normalise_payer_name(name))
+
 
 class MemoryOrders(MemoryRepository[Order]):
     """Orders, indexed by status and by the customer of those still to invoice."""
@@ -415,6 +423,34 @@ class MemoryExternalCalls(MemoryRepository[ExternalCall]):
     def of_subject(self, subject: str) -> tuple[ExternalCall, ...]:
         """The calls made for ``subject``."""
         return self._query("subject", subject)
+
+
+class MemoryExceptionQueue(MemoryRepository[QueuedReceipt]):
+    """The exception queue, its open entries indexed by customer and currency."""
+
+    __slots__ = ()
+
+    def open_entries(
+        self,
+        *,
+        customer_id: str | None = None,
+        currency: str | None = None,
+        arrived_by: date | None = None,
+    ) -> tuple[QueuedReceipt, ...]:
+        """The open entries of a customer, a currency, arrived by a date (whichever given)."""
+        key: Hashable
+        if customer_id is not None and currency is not None:
+            key = ("open", customer_id, currency)
+        elif customer_id is not None:
+            key = ("open", "customer", customer_id)
+        elif currency is not None:
+            key = ("open", "currency", currency)
+        else:
+            key = ("open",)
+        found = self._query("open", key)
+        if arrived_by is None:
+            return found
+        return tuple(entry for entry in found if entry.value_date <= arrived_by)
 
 
 class MemoryOpenItems:
@@ -633,6 +669,9 @@ class MemoryUnitOfWork:
         )
         self.event_outbox: OutboxRepository[DomainEvent] = self._event_outbox
         self.notification_outbox: OutboxRepository[Notification] = self._notification_outbox
+        self._exception_queue = MemoryExceptionQueue(
+            adapter, "exception_queue", tables["exception_queue"]
+        )
         self.customers: CustomerRepository = self._customers
         self.credit_accounts: Repository[CreditAccount] = self._credit_accounts
         self.quotes: Repository[Quote] = self._quotes
@@ -648,6 +687,7 @@ class MemoryUnitOfWork:
         self.dunning: Repository[DunningBook] = self._dunning
         self.ledger_outbox: Repository[JournalEntry] = self._ledger_outbox
         self.calls: ExternalCallRepository = self._calls
+        self.exception_queue: ExceptionQueueRepository = self._exception_queue
         self._repositories: tuple[MemoryRepository[Any], ...] = (
             self._customers,
             self._credit_accounts,
@@ -665,6 +705,7 @@ class MemoryUnitOfWork:
             self._calls,
             self._event_outbox._messages,
             self._notification_outbox._messages,
+            self._exception_queue,
         )
         self._sequences = MemoryNumberSequence(adapter, self._store._sequences)
         self._commands = MemoryIdempotencyRecord(adapter, self._store._commands)

@@ -103,7 +103,8 @@ def _receivable_table(repository: str) -> sa.Table:
     return table
 
 
-customers = _document_table("customers")
+customers = _document_table("customers", sa.Column("name_key", sa.Text))
+sa.Index(None, customers.c.name_key, customers.c.position)
 credit_accounts = _document_table("credit_accounts")
 quotes = _document_table("quotes")
 orders = _document_table(
@@ -155,6 +156,23 @@ sa.Index(
     sqlite_where=calls.c.unsettled == sa.true(),
     postgresql_where=calls.c.unsettled == sa.true(),
 )
+
+exception_queue = _document_table(
+    "exception_queue",
+    sa.Column("customer_id", sa.Text),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("value_date", sa.Date, nullable=False),
+    sa.Column("awaiting", sa.Boolean, nullable=False),
+)
+# Only open entries are ever queried: partial indexes keep the worked-off history out of them.
+for _columns in ((), ("customer_id",), ("currency",), ("customer_id", "currency")):
+    sa.Index(
+        f"ix_o2c_exception_queue_open{''.join('_' + c for c in _columns)}",
+        *(exception_queue.c[c] for c in _columns),
+        exception_queue.c.position,
+        sqlite_where=exception_queue.c.awaiting == sa.true(),
+        postgresql_where=exception_queue.c.awaiting == sa.true(),
+    )
 
 customer_payer_accounts = sa.Table(
     "o2c_customers_payer_accounts",
@@ -254,6 +272,7 @@ repository_tables: dict[str, sa.Table] = {
     "dunning": dunning,
     "ledger_outbox": ledger_outbox,
     "calls": calls,
+    "exception_queue": exception_queue,
 }
 """The table of each repository, by the unit of work's attribute name."""
 

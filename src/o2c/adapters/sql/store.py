@@ -53,6 +53,7 @@ from o2c.domain.payments import Payment
 from o2c.domain.quotes import Quote
 from o2c.domain.receipts import Receipt
 from o2c.domain.receivables import OpenItem
+from o2c.domain.references import normalise_payer_name
 from o2c.domain.reporting import (
     DEFAULT_AGING,
     AgingBasis,
@@ -60,6 +61,7 @@ from o2c.domain.reporting import (
     AgingRow,
     AgingSchedule,
 )
+from o2c.domain.worklist import QueuedReceipt
 from o2c.ports.carriers import Shipment
 from o2c.ports.errors import (
     AdapterError,
@@ -72,6 +74,7 @@ from o2c.ports.notifications import Notification
 from o2c.ports.outbox import OutboxBacklog, OutboxMessage, OutboxRepository
 from o2c.ports.persistence import (
     CustomerRepository,
+    ExceptionQueueRepository,
     ExternalCallRepository,
     IdempotencyRecord,
     InvoiceRepository,
@@ -246,6 +249,19 @@ def _receipt_columns(receipt: Receipt) -> dict[str, Any]:
     return {"source_id": receipt.source_id, "payment_id": receipt.payment_id or None}
 
 
+def _customer_columns(customer: Customer) -> dict[str, Any]:
+    return {"name_key": indexing.customer_name(customer)}
+
+
+def _queue_columns(entry: QueuedReceipt) -> dict[str, Any]:
+    return {
+        "customer_id": entry.customer_id,
+        "currency": entry.currency,
+        "value_date": entry.value_date,
+        "awaiting": entry.is_open,
+    }
+
+
 def _shipment_columns(shipment: Shipment) -> dict[str, Any]:
     return {"order_id": shipment.order_id}
 
@@ -277,6 +293,7 @@ class _Kind:
 _KINDS: Mapping[str, _Kind] = {
     "customers": _Kind(
         Customer,
+        _customer_columns,
         side=_Side(schema.customer_payer_accounts, "account", indexing.payer_accounts),
     ),
     "credit_accounts": _Kind(CreditAccount),
@@ -297,6 +314,7 @@ _KINDS: Mapping[str, _Kind] = {
     "dunning": _Kind(DunningBook),
     "ledger_outbox": _Kind(JournalEntry),
     "calls": _Kind(ExternalCall, _call_columns),
+    "exception_queue": _Kind(QueuedReceipt, _queue_columns),
 }
 
 
@@ -383,7 +401,9 @@ class _Statements:
         for flag in ("unresolved", "unsettled"):
             if flag in c:
                 self.queries[flag] = read.where(c[flag] == sa.true()).order_by(c.position)
+        self.queries.update(_queue_queries(read, c))
         for column in (
+            "name_key",
             "status",
             "awaiting_invoice",
             "order_id",
@@ -430,6 +450,26 @@ class _Statements:
         for column, data in self.kind.columns(value).items():
             params[f"p_{column}"] = data
         return params
+
+
+def _queue_queries(read: Any, c: Any) -> dict[str, Any]:
+    """The exception queue's open entries, one statement per combination of filters (customer,
+    currency, arrived by), so each compiles once; none for another table."""
+    queries: dict[str, Any] = {}
+    if "awaiting" not in c:
+        return queries
+    for customer in (False, True):
+        for currency in (False, True):
+            for arrived in (False, True):
+                query = read.where(c.awaiting == sa.true())  # as the partial indexes say it
+                if customer:
+                    query = query.where(c.customer_id == _param("customer"))
+                if currency:
+                    query = query.where(c.currency == _param("currency"))
+                if arrived:
+                    query = query.where(c.value_date <= _param("arrived_by"))
+                queries[f"queue:{customer}:{currency}:{arrived}"] = query.order_by(c.position)
+    return queries
 
 
 def _sequence_statements(dialect: str) -> Any:
@@ -941,6 +981,34 @@ class SqlCustomers(SqlRepository[Customer]):
         """The customers that pay from ``account`` (compared without spaces, upper case)."""
         return self._rows(self._statements.by_side, {"p_value": normalise_account(account)})
 
+    def by_name(self, name: str) -> tuple[Customer, ...]:
+        """The customers named ``name`` (case and spacing aside)."""
+        return self._query("name_key", value=normalise_payer_name(name))
+
+
+class SqlExceptionQueue(SqlRepository[QueuedReceipt]):
+    """The exception queue, open entries under partial indexes by customer and currency."""
+
+    __slots__ = ()
+
+    def open_entries(
+        self,
+        *,
+        customer_id: str | None = None,
+        currency: str | None = None,
+        arrived_by: date | None = None,
+    ) -> tuple[QueuedReceipt, ...]:
+        """The open entries of a customer, a currency, arrived by a date (whichever given)."""
+        name = f"queue:{customer_id is not None}:{currency is not None}:{arrived_by is not None}"
+        params: dict[str, Any] = {}
+        if customer_id is not None:
+            params["customer"] = customer_id
+        if currency is not None:
+            params["currency"] = currency
+        if arrived_by is not None:
+            params["arrived_by"] = arrived_by
+        return self._query(name, **params)
+
 
 class SqlOrders(SqlRepository[Order]):
     """Orders, with status and the customer of those still to invoice in indexed columns."""
@@ -1383,6 +1451,9 @@ class SqlUnitOfWork:
         )
         self.notification_outbox: OutboxRepository[Notification] = SqlOutbox(
             transaction, store._outboxes["notification_outbox"]
+        )
+        self.exception_queue: ExceptionQueueRepository = SqlExceptionQueue(
+            transaction, statements["exception_queue"]
         )
         self.sequences: NumberSequence = SqlNumberSequence(transaction)
         self.commands: IdempotencyRecord = SqlIdempotencyRecord(transaction)

@@ -66,6 +66,7 @@ from o2c.domain.invoicing.lines import InvoiceableLine, lines_from_order
 from o2c.domain.money import Currency, Money, as_currency, is_exact, total, zero
 from o2c.domain.orders import InvoicingPolicy, Order, QuantityLike
 from o2c.domain.receivables import OpenItem
+from o2c.domain.references import creditor_reference
 
 if TYPE_CHECKING:
     from o2c.domain.invoicing.credit_note import CreditNote
@@ -119,6 +120,13 @@ class BadDebtWriteOff:
     on: date
     amount: Money
     reason: str
+
+
+def _creditor_reference_of(number: str) -> str | None:
+    try:
+        return creditor_reference(number)
+    except InvalidInput:
+        return None
 
 
 def _ensure_money(amount: Money, currency: str) -> Money:
@@ -340,6 +348,12 @@ class Invoice(PricedDocument):
         return self.open_item.open if self.open_item is not None else self.gross
 
     @property
+    def payment_reference(self) -> str | None:
+        """The structured reference the customer pays with (an ISO 11649 ``RF…`` creditor
+        reference made from the number), printed on the invoice; ``None`` for a draft."""
+        return self.open_item.reference if self.open_item is not None else None
+
+    @property
     def creditable(self) -> Money:
         """What credit notes may still credit: the gross less earlier credit notes."""
         return self.gross - self.credited
@@ -399,9 +413,11 @@ class Invoice(PricedDocument):
         """Issue the draft as invoice ``number`` dated ``on`` under ``terms``.
 
         The number is handed in (numbering without gaps is the caller's); the terms schedule the
-        gross total into the open item. Raises :class:`IllegalTransition` unless a draft,
-        :class:`InvalidInput` for an empty number or a date before the order date, and
-        :class:`InvalidAmount` for an invoice of zero.
+        gross total into the open item. The open item carries ``reference``, by default the
+        number's ISO 11649 creditor reference (:func:`~o2c.domain.references.creditor_reference`;
+        a number with more than 21 letters and digits issues without one). Raises
+        :class:`IllegalTransition` unless a draft, :class:`InvalidInput` for an empty number or a
+        date before the order date, and :class:`InvalidAmount` for an invoice of zero.
         """
         state = INVOICE_LIFECYCLE.next_state(self.state, _T.ISSUE, entity_id=self.invoice_id)
         if not number:
@@ -420,6 +436,8 @@ class Invoice(PricedDocument):
             schedule = terms.schedule(
                 self.gross, on, calendar=calendar, delivery_date=self.delivery_date
             )
+        if reference is None:
+            reference = _creditor_reference_of(number)
         item = schedule.to_open_item(number, self.customer_id, on, reference)
         if item.original != self.gross:
             raise InvalidAmount(
@@ -437,6 +455,7 @@ class Invoice(PricedDocument):
             gross=self.gross,
             due_dates=tuple((part.due_date, part.amount) for part in item.instalments),
             replaces=self.replaces,
+            reference=item.reference,
         )
         return Changed(issued, (event,))
 

@@ -135,6 +135,8 @@ class InvoiceIssued(DomainEvent):
     gross: Money
     due_dates: tuple[tuple[date, Money], ...]
     replaces: str | None = None
+    reference: str | None = None
+    """The structured creditor reference the customer pays with (``RF…``), if any."""
 
 
 @attrs.frozen

@@ -12,6 +12,7 @@ import attrs
 from o2c.domain.errors import InvalidAmount, InvalidInput
 from o2c.domain.money import Money, is_exact, zero
 from o2c.domain.receivables import OpenItem
+from o2c.domain.references import format_creditor_reference
 from o2c.domain.reporting._common import (
     add_exact,
     format_amount,
@@ -68,6 +69,9 @@ class StatementLine:
     reference: str
     debit: Money
     credit: Money
+    payment_reference: str | None = None
+    """The structured reference to pay the document with (an invoice's ``RF…`` creditor
+    reference), as printed on it."""
 
     def __attrs_post_init__(self) -> None:
         same_currency(self.debit, self.credit)
@@ -84,12 +88,19 @@ class StatementLine:
             )
 
     @classmethod
-    def entry(cls, on: date, kind: StatementKind, reference: str, amount: Money) -> StatementLine:
+    def entry(
+        cls,
+        on: date,
+        kind: StatementKind,
+        reference: str,
+        amount: Money,
+        payment_reference: str | None = None,
+    ) -> StatementLine:
         """A line with a positive ``amount`` on the kind's usual side."""
         nothing = zero(amount.currency)
         if kind.is_debit:
-            return cls(on, kind, reference, amount, nothing)
-        return cls(on, kind, reference, nothing, amount)
+            return cls(on, kind, reference, amount, nothing, payment_reference)
+        return cls(on, kind, reference, nothing, amount, payment_reference)
 
     @property
     def currency(self) -> str:
@@ -177,10 +188,12 @@ class Statement:
                     item.due_date.isoformat(),
                     str(item.days_past_due(self.period.end)),
                     format_amount(item.open, cur),
+                    format_creditor_reference(item.reference) if item.reference else "",
                 ]
                 for item in self.open_items
             ]
-            lines += table(["Document", "Date", "Due", "Days late", "Open"], items, left=3)
+            headers = ["Document", "Date", "Due", "Days late", "Open", "Pay with reference"]
+            lines += table(headers, items, left=3)
         else:
             lines.append("None.")
         row = self.aging.row(self.customer_id, cur)
