@@ -273,8 +273,11 @@ class Dispatcher:
                     continue
             relayed.append(message)
         plugin_failure: PluginError | None = None
+        # Only a plugin's failure holds back the later events of a stream here: an event the
+        # relay took before a later one of its stream failed goes on to the plugins, in order.
+        held: set[str] = set()
         for index, message in enumerate(relayed):
-            if message.stream in blocked:
+            if message.stream in held:
                 continue
             try:
                 # One event at a time, so a plugin's failure is known per event.
@@ -282,7 +285,7 @@ class Dispatcher:
             except PluginError as error:
                 # A plugin that failed did not handle the event: it stays, with the rest of its
                 # stream behind it, and every plugin hears it again (at least once, in order).
-                blocked.add(message.stream)
+                held.add(message.stream)
                 self._failed(run, message, now, _reason(error))
                 plugin_failure = plugin_failure or error
                 continue
@@ -290,7 +293,7 @@ class Dispatcher:
                 # The publisher itself failed (not a plugin on this event): who heard this one
                 # is unknown and the rest would fail too; all of them are delivered again.
                 for rest in relayed[index:]:
-                    if rest.stream not in blocked:
+                    if rest.stream not in held:
                         self._failed(run, rest, now, _reason(error))
                 return run, plugin_failure
             run.delivered.append(message.message_id)
