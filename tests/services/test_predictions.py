@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from services_world import PARCEL, World, eur, widget_line
 
 from o2c.domain.receipts import Payer, Receipt
-from o2c.domain.reporting import InvoiceLikelyLate
+from o2c.domain.reporting import InvoiceLikelyLate, Period
 
 
 def _invoice(world: World, order_id: str) -> str:
@@ -61,3 +61,25 @@ def test_a_customer_who_pays_twelve_days_late_is_flagged_before_the_next_due_dat
     judged = reports.backtest(today - timedelta(days=50))
     assert judged is not None
     assert judged.items == 1
+
+
+def test_invoice_processing_time_and_order_accuracy_come_from_the_store(world: World) -> None:
+    world.customer("C-1", terms="NET 30")
+    s = world.services
+    s.orders.place_order("SO-A", "C-1", [widget_line(quantity=2)], idempotency_key=world.key())
+    s.orders.ship_order("SO-A", PARCEL, idempotency_key=world.key())
+    world.clock.advance(days=3)  # invoiced three days after it shipped
+    invoice = s.billing.invoice_order("SO-A", idempotency_key=world.key())
+    s.orders.place_order("SO-B", "C-1", [widget_line(quantity=1)], idempotency_key=world.key())
+    s.orders.ship_order("SO-B", PARCEL, idempotency_key=world.key())
+    s.billing.invoice_order("SO-B", idempotency_key=world.key())  # the same day
+    s.billing.issue_credit_note(
+        invoice.invoice_number, reason="goodwill", amount=eur("1.00"), idempotency_key=world.key()
+    )
+
+    period = Period(date(2026, 1, 1), date(2026, 12, 31))
+    timing = s.reports.invoice_processing_time(period)
+    assert timing is not None
+    assert (timing.count, timing.minimum, timing.maximum) == (2, 0, 3)
+    accuracy = s.reports.order_accuracy(period)
+    assert (accuracy.orders, accuracy.accurate) == (2, 1)  # SO-A got a credit note

@@ -260,11 +260,15 @@ def check_balances(statement: BankStatement) -> None:
     if opening is None or closing is None:
         return
     if closing.currency != opening.currency:
+        # Booked balances are in the account's currency; one in another currency is not a
+        # conversion to make but a statement that cannot be checked.
         raise UnreadableStatement(
             statement.source,
             f"statement {statement.statement_id}",
-            f"opening balance in {opening.currency.code}, closing balance in "
-            f"{closing.currency.code}",
+            f"opening balance {opening} and closing balance {closing} are in different "
+            f"currencies ({opening.currency.code}, {closing.currency.code}); a statement's "
+            f"booked balances are both in its account's currency"
+            + (f" ({statement.currency})" if statement.currency else ""),
         )
     total = Decimal(0)
     for entry in statement.entries:

@@ -23,11 +23,15 @@ from o2c.domain.reporting import (
     CashForecast,
     CreditSale,
     ForecastGrouping,
+    InvoiceTiming,
+    OrderAccuracy,
+    OrderOutcome,
     PaidRecord,
     PaymentPrediction,
     Period,
     PredictedCashWeek,
     PredictionModel,
+    ProcessingTime,
     Statement,
     StatementKind,
     StatementLine,
@@ -39,8 +43,10 @@ from o2c.domain.reporting import (
     count_back_dso,
     credit_sales_in,
     dso,
+    invoice_processing_time,
     likely_late,
     likely_late_events,
+    order_accuracy,
     predict_payments,
     predicted_cash_by_week,
     statement_of_account,
@@ -371,3 +377,49 @@ class ReportService:
         return self._runtime.execute(
             "flag_likely_late", idempotency_key, request, LikelyLateFlagged, body
         )
+
+    def invoice_processing_time(
+        self, period: Period, percentile: int = 90
+    ) -> ProcessingTime | None:
+        """Days from fulfilment to invoice for the invoices issued in ``period``.
+
+        An invoice is timed from the last shipment of its order sent on or before its issue
+        date; invoices raised before anything shipped (on order, in advance) are not timed.
+        """
+
+        def read(uow: UnitOfWork) -> ProcessingTime | None:
+            timings = []
+            for order in uow.orders.values():
+                shipped = [s.shipped_on for s in uow.shipments.of_order(order.order_id)]
+                for invoice in uow.invoices.of_order(order.order_id):
+                    issued = invoice.issue_date
+                    if issued is None or not period.start <= issued <= period.end:
+                        continue
+                    before = [day for day in shipped if day <= issued]
+                    if before:
+                        timings.append(InvoiceTiming(order.order_id, max(before), issued))
+            return invoice_processing_time(timings, percentile)
+
+        return self._runtime.query(read)
+
+    def order_accuracy(self, period: Period) -> OrderAccuracy:
+        """The share of orders placed in ``period`` that went right the first time.
+
+        An order is not accurate when its lines changed after the customer confirmed it, when a
+        credit note was raised on one of its invoices, or when goods came back.
+        """
+
+        def read(uow: UnitOfWork) -> OrderAccuracy:
+            outcomes = [
+                OrderOutcome(
+                    order.order_id,
+                    amended_after_confirmation=order.amended_after_placement,
+                    credit_noted=any(i.credit_notes for i in uow.invoices.of_order(order.order_id)),
+                    returned=any(line.returned > 0 for line in order.lines),
+                )
+                for order in uow.orders.values()
+                if order.placed_on is not None and period.start <= order.placed_on <= period.end
+            ]
+            return order_accuracy(outcomes)
+
+        return self._runtime.query(read)

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import BinaryIO, NoReturn
 
 from o2c.domain.errors import DomainError
-from o2c.domain.money import Money, as_currency, decimals_of
+from o2c.domain.money import Currency, Money, as_currency, decimals_of
 from o2c.domain.statements import UnreadableStatement
 from o2c.ports.statements import Progress, StatementLimits
 
@@ -92,6 +92,25 @@ def decode(data: bytes, source: str, encoding: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+_KNOWN_CURRENCIES: dict[str, tuple[Currency, int, Decimal]] = {}
+"""Each currency code read so far, with its decimals and its smallest unit: a statement names
+the same currency on every line, and looking it up again is a good part of reading a line."""
+
+
+def _currency(text: str, source: str, where: str) -> tuple[Currency, int, Decimal]:
+    known = _KNOWN_CURRENCIES.get(text)
+    if known is None:
+        try:
+            code = as_currency(text.strip().upper())
+            places = decimals_of(code)
+        except DomainError as error:
+            refuse(source, where, str(error))
+        known = (code, places, Decimal(1).scaleb(-places))
+        if len(_KNOWN_CURRENCIES) < 1024:  # bounded: codes come from untrusted files
+            _KNOWN_CURRENCIES[text] = known
+    return known
+
+
 def amount_of(text: str, currency: str, source: str, where: str) -> Money:
     """An exact amount from its decimal text (a point as decimal separator).
 
@@ -103,25 +122,35 @@ def amount_of(text: str, currency: str, source: str, where: str) -> Money:
         refuse(source, where, f"amount {text.strip()!r} is not a number")
     if not value.is_finite():
         refuse(source, where, f"amount {text.strip()!r} is not a number")
-    try:
-        code = as_currency(currency.strip().upper())
-        places = decimals_of(code)
-    except DomainError as error:
-        refuse(source, where, str(error))
-    # Trailing zeros ("18.150 EUR") are allowed: the schema permits them and the value is exact.
-    exponent = value.normalize().as_tuple().exponent
+    code, places, unit = _currency(currency, source, where)
+    exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > places:
-        refuse(
-            source,
-            where,
-            f"amount {text.strip()} has more decimals than {code.code} allows ({places})",
-        )
-    return Money(value.quantize(Decimal(1).scaleb(-places)), code)
+        # Trailing zeros ("18.150 EUR") are allowed: the schema permits them and the value is
+        # exact.
+        exponent = value.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > places:
+            refuse(
+                source,
+                where,
+                f"amount {text.strip()} has more decimals than {code.code} allows ({places})",
+            )
+    return Money(value.quantize(unit), code)
+
+
+_DAYS: dict[str, date] = {}
+"""Dates read so far: a statement's lines share a handful of days."""
 
 
 def ymd(text: str, source: str, where: str) -> date:
     """A date from ``YYYY-MM-DD`` (a time after it is ignored)."""
+    key = text.strip()[:10]
+    day = _DAYS.get(key)
+    if day is not None:
+        return day
     try:
-        return date.fromisoformat(text.strip()[:10])
+        day = date.fromisoformat(key)
     except ValueError:
         refuse(source, where, f"date {text.strip()!r} is not YYYY-MM-DD")
+    if len(_DAYS) < 100_000:
+        _DAYS[key] = day
+    return day

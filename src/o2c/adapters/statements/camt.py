@@ -45,6 +45,28 @@ _READ_TAGS = tuple(
 _STATUS = {"BOOK": EntryStatus.BOOKED, "PDNG": EntryStatus.PENDING, "INFO": EntryStatus.INFO}
 _OPENING = ("OPBD", "PRCD")
 _CLOSING = ("CLBD",)
+_INTERIM = "ITBD"
+"""Available (``OPAV``, ``CLAV``, ``FWAV``, ``ITAV``) and information balances are not booked
+balances: they are not checked against the lines."""
+
+
+def _booked(balances: dict[str, Money], interim: list[Money]) -> tuple[Money | None, Money | None]:
+    """The opening and closing booked balances of a statement (or of one page of it).
+
+    ``OPBD`` (else ``PRCD``) opens and ``CLBD`` closes. A page of a statement split over several
+    messages has an interim booked balance (``ITBD``) in place of the one it lacks: the first
+    page opens with ``OPBD`` and closes with ``ITBD``, a middle page has two, the last page opens
+    with ``ITBD`` and closes with ``CLBD``.
+    """
+    opening = next((balances[c] for c in _OPENING if c in balances), None)
+    closing = next((balances[c] for c in _CLOSING if c in balances), None)
+    if opening is None and closing is None and len(interim) >= 2:
+        return interim[0], interim[-1]
+    if opening is None and closing is not None and interim:
+        return interim[0], closing
+    if closing is None and opening is not None and interim:
+        return opening, interim[-1]
+    return opening, closing
 
 
 def _etree() -> Any:
@@ -165,6 +187,8 @@ class _Camt:
     def _reset(self) -> None:
         self.entries: list[StatementEntry] = []
         self.balances: dict[str, Money] = {}
+        self.interim: list[Money] = []
+        """The ``ITBD`` balances in order: where a page of a long statement starts and ends."""
         self.statement_id = ""
         self.account = ""
         self.currency = ""
@@ -220,7 +244,10 @@ class _Camt:
         amount = self.money(node.find("Amt"), where)
         if node.text("CdtDbtInd") == "DBIT":
             amount = -amount
-        self.balances.setdefault(code, amount)
+        if code == _INTERIM:
+            self.interim.append(amount)
+        else:
+            self.balances.setdefault(code, amount)
 
     def account_header(self, el: Any) -> None:
         node = _Node.of(el)
@@ -298,8 +325,7 @@ class _Camt:
         if not self.account:
             refuse(self.source, where, "names no account")
         currency = self.currency or (self.entries[0].amount.currency.code if self.entries else "")
-        opening = next((self.balances[c] for c in _OPENING if c in self.balances), None)
-        closing = next((self.balances[c] for c in _CLOSING if c in self.balances), None)
+        opening, closing = _booked(self.balances, self.interim)
         self.statements.append(
             BankStatement(
                 source=self.source,

@@ -187,7 +187,9 @@ def _take(statement: _Statement, tag: str, value: str, source: str) -> None:
         statement.intraday = True
     elif tag == "61":
         statement.lines.append((value, ""))
-    elif tag == "86" and statement.lines and not statement.lines[-1][1]:
+    elif tag == "86" and statement.lines and not statement.lines[-1][1] and not statement.closed:
+        # A :86: after the closing balance is about the statement (ING puts its debit and
+        # credit totals there), not about the last line.
         statement.lines[-1] = (statement.lines[-1][0], value)
 
 
