@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import attrs
 
@@ -60,6 +61,44 @@ class App:
     """Every adapter the plugins offered, whether chosen or not."""
     chosen: Mapping[str, str]
     """Port name → the name of the adapter serving it (``"override"`` for one passed in)."""
+
+    def close(self) -> None:
+        """Release what the adapters :func:`bootstrap` built hold open (a SQL store's or
+        ledger's database connections), the last built first; safe to call more than once.
+
+        Adapters passed in by keyword belong to the caller, who closes them. Use the app as a
+        context manager to close it on leaving the block.
+        """
+        built = {
+            PortName.UNIT_OF_WORK: self.adapters.unit_of_work,
+            PortName.INVENTORY: self.adapters.inventory,
+            PortName.CARRIER: self.adapters.carrier,
+            PortName.PAYMENT_GATEWAY: self.adapters.payment_gateway,
+            PortName.LEDGER: self.adapters.ledger,
+            PortName.NOTIFIER: self.adapters.notifier,
+            PortName.CLOCK: self.adapters.clock,
+        }
+        for port in reversed(BUILD_ORDER):
+            if self.chosen.get(port.value) == "override":
+                continue
+            adapter = built[port]
+            # A unit of work is made by a factory, typically a store's bound method: the
+            # store is what holds the connections.
+            owner = getattr(adapter, "__self__", None) if port is PortName.UNIT_OF_WORK else None
+            close = getattr(owner if owner is not None else adapter, "close", None)
+            if callable(close):
+                close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def bootstrap(

@@ -7,6 +7,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -103,7 +104,7 @@ def test_a_schema_newer_than_the_code_is_refused_by_every_command(tmp_path: Path
     path = tmp_path / "books.db"
     runner = CliRunner()
     assert runner.invoke(cli, ["db", "upgrade", "--db", str(path)]).exit_code == 0
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection, connection:
         connection.execute("UPDATE o2c_schema SET version_num = '9999'")
     status = runner.invoke(cli, ["db", "status", "--db", str(path)])
     assert status.exit_code == EXIT_REFUSED
@@ -111,13 +112,13 @@ def test_a_schema_newer_than_the_code_is_refused_by_every_command(tmp_path: Path
     for command in (["db", "upgrade"], ["books"], ["demo"]):
         result = runner.invoke(cli, [*command, "--db", str(path)])
         one_line_refusal(result, "newer than this o2c knows")
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection, connection:
         assert connection.execute("SELECT version_num FROM o2c_schema").fetchall() == [("9999",)]
 
 
 def test_a_database_of_another_application_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection, connection:
         connection.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY)")
     result = CliRunner().invoke(cli, ["db", "upgrade", "--db", str(path)])
     one_line_refusal(result, "another application")

@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -30,12 +32,14 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
-def services(path: str) -> o2c.Services:
+@contextmanager
+def services(path: str) -> Iterator[o2c.Services]:
     config: dict[str, Any] = {
         "adapters": {"persistence": {"use": "sql", "options": {"url": path}}, "ledger": "sql"},
         "plugins": {"entry_points": False},
     }
-    return o2c.bootstrap(config).services
+    with o2c.bootstrap(config) as app:
+        yield app.services
 
 
 def report(*args: str) -> Any:
@@ -46,7 +50,8 @@ def report(*args: str) -> Any:
 
 def test_the_aging_is_the_services_aging(books: str) -> None:
     found = report("aging", "--db", books, "--as-of", AS_OF)
-    expected = services(books).reports.aging(date.fromisoformat(AS_OF))
+    with services(books) as opened:
+        expected = opened.reports.aging(date.fromisoformat(AS_OF))
     (brickworks, total) = found["rows"]
     assert brickworks["customer"] == "BRICKWORKS"
     assert Decimal(total["total"]) == expected.total_row("EUR").total.amount
@@ -55,15 +60,16 @@ def test_the_aging_is_the_services_aging(books: str) -> None:
 
 def test_dso_cei_and_add_are_the_services_figures(books: str) -> None:
     period = Period(date(2026, 11, 1), date.fromisoformat(AS_OF))
-    reports = services(books).reports
-    dso = report("dso", "--db", books, "--as-of", AS_OF, "--from", "2026-11-01")["rows"]
-    assert dso[0]["days"] == f"{reports.dso(period, 'EUR'):f} days"
-    assert dso[1]["measure"] == "count-back"
-    assert [row["period"] for row in dso[2:]] == ["2026-11", "2026-12"]
-    cei = report("cei", "--db", books, "--as-of", AS_OF, "--from", "2026-11-01")["rows"]
-    assert cei == [{"period": "2026-11-01 to 2026-12-31", "CEI": "78.15 %"}]
-    add = report("add", "--db", books, "--as-of", AS_OF, "--from", "2026-11-01")["rows"]
-    assert add[0]["ADD"] == f"{reports.average_days_delinquent(period, 'EUR'):f} days"
+    with services(books) as opened:
+        reports = opened.reports
+        dso = report("dso", "--db", books, "--as-of", AS_OF, "--from", "2026-11-01")["rows"]
+        assert dso[0]["days"] == f"{reports.dso(period, 'EUR'):f} days"
+        assert dso[1]["measure"] == "count-back"
+        assert [row["period"] for row in dso[2:]] == ["2026-11", "2026-12"]
+        cei = report("cei", "--db", books, "--as-of", AS_OF, "--from", "2026-11-01")["rows"]
+        assert cei == [{"period": "2026-11-01 to 2026-12-31", "CEI": "78.15 %"}]
+        add = report("add", "--db", books, "--as-of", AS_OF, "--from", "2026-11-01")["rows"]
+        assert add[0]["ADD"] == f"{reports.average_days_delinquent(period, 'EUR'):f} days"
 
 
 def test_the_forecast_spreads_exactly_what_is_open(books: str) -> None:

@@ -23,44 +23,63 @@ def _store_of(app: o2c.App) -> SqlStore:
 
 def test_persistence_and_ledger_share_one_database(tmp_path: Path) -> None:
     path = tmp_path / "books.db"
-    app = o2c.bootstrap(
+    with o2c.bootstrap(
         {
             "adapters": {
                 "persistence": {"use": "sql", "options": {"url": str(path)}},
                 "ledger": "sql",
             }
         }
-    )
-    ledger = app.adapters.ledger
-    assert isinstance(ledger, SqlLedger)
-    assert ledger.engine is _store_of(app).engine
-    assert app.chosen["unit_of_work"] == app.chosen["ledger"] == "sql"
+    ) as app:
+        ledger = app.adapters.ledger
+        assert isinstance(ledger, SqlLedger)
+        assert ledger.engine is _store_of(app).engine
+        assert app.chosen["unit_of_work"] == app.chosen["ledger"] == "sql"
     assert path.exists()
 
 
 def test_the_same_url_in_both_shares_the_engine_and_another_url_does_not(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'books.db'}"
-    same = o2c.bootstrap(
+    with o2c.bootstrap(
         {
             "adapters": {
                 "unit_of_work": {"use": "sql", "options": {"url": url}},
                 "ledger": {"use": "sql", "options": {"url": str(tmp_path / "books.db")}},
             }
         }
-    )
-    assert isinstance(same.adapters.ledger, SqlLedger)
-    assert same.adapters.ledger.engine is _store_of(same).engine
-    other = o2c.bootstrap(
+    ) as same:
+        assert isinstance(same.adapters.ledger, SqlLedger)
+        assert same.adapters.ledger.engine is _store_of(same).engine
+    with o2c.bootstrap(
         {
             "adapters": {
                 "persistence": {"use": "sql", "options": {"url": url}},
                 "ledger": {"use": "sql", "options": {"url": str(tmp_path / "journal.db")}},
             }
         }
-    )
-    assert isinstance(other.adapters.ledger, SqlLedger)
-    assert other.adapters.ledger.engine is not _store_of(other).engine
+    ) as other:
+        assert isinstance(other.adapters.ledger, SqlLedger)
+        assert other.adapters.ledger.engine is not _store_of(other).engine
     assert (tmp_path / "journal.db").exists()
+
+
+def test_closing_the_app_releases_the_connections_of_what_it_built(tmp_path: Path) -> None:
+    journal = SqlLedger(f"sqlite:///{tmp_path / 'journal.db'}")
+    config = {
+        "adapters": {"persistence": {"use": "sql", "options": {"url": str(tmp_path / "b.db")}}}
+    }
+    with journal, o2c.bootstrap(config, ledger=journal) as app:
+        store = _store_of(app)
+        with store.unit_of_work() as uow:
+            uow.commit()
+        journal.engine.connect().close()
+        assert store.engine.pool.checkedin() == journal.engine.pool.checkedin() == 1
+        app.close()
+        app.close()  # twice is harmless
+        assert store.engine.pool.checkedin() == 0
+        # The ledger was passed in: it is the caller's to close.
+        assert journal.engine.pool.checkedin() == 1
+    assert journal.engine.pool.checkedin() == 0
 
 
 def test_toml_names_the_port_persistence() -> None:

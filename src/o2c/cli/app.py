@@ -496,9 +496,9 @@ def plugins(config_path: Path | None, entry_points: bool | None, as_json: bool) 
     """List the plugins found, the adapters each contributes and the port each serves."""
     import o2c  # noqa: PLC0415  (the composition root is loaded only by commands that need it)
 
-    app = o2c.bootstrap(config_path, load_entry_points=entry_points)
-    found = app.plugins.plugins()
-    chosen = dict(app.chosen)
+    with o2c.bootstrap(config_path, load_entry_points=entry_points) as app:
+        found = app.plugins.plugins()
+        chosen = dict(app.chosen)
     if as_json:
         records = [
             {

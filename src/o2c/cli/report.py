@@ -144,7 +144,8 @@ def _reports(db: str | None, config_path: Path | None) -> Iterator[ReportService
         }
     else:
         source = config_path
-    yield o2c.bootstrap(source).services.reports
+    with o2c.bootstrap(source) as app:
+        yield app.services.reports
 
 
 def _day(text: str | None, option: str) -> date:

@@ -250,25 +250,29 @@ class Simulation:
     # -- running -------------------------------------------------------------------------------
 
     def run(self, console: Console | None = None) -> SimulationOutcome:
-        """Run every day; with a terminal ``console``, show a progress bar while it runs."""
-        self._register()
-        if console is None or not console.is_terminal:
-            for day in self._calendar():
-                self._day(day)
-        else:
-            columns = (
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total} days"),
-                TimeRemainingColumn(),
-            )
-            with Progress(*columns, console=console, transient=True) as progress:
-                task = progress.add_task("simulating", total=self.days)
+        """Run every day; with a terminal ``console``, show a progress bar while it runs. The
+        books' database connections are released at the end."""
+        try:
+            self._register()
+            if console is None or not console.is_terminal:
                 for day in self._calendar():
-                    progress.update(task, description=f"simulating {day.isoformat()}")
                     self._day(day)
-                    progress.advance(task)
-        return self._outcome()
+            else:
+                columns = (
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    TextColumn("{task.completed}/{task.total} days"),
+                    TimeRemainingColumn(),
+                )
+                with Progress(*columns, console=console, transient=True) as progress:
+                    task = progress.add_task("simulating", total=self.days)
+                    for day in self._calendar():
+                        progress.update(task, description=f"simulating {day.isoformat()}")
+                        self._day(day)
+                        progress.advance(task)
+            return self._outcome()
+        finally:
+            self._app.close()
 
     @property
     def services(self) -> Services:
