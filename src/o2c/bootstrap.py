@@ -77,6 +77,7 @@ class App:
             PortName.LEDGER: self.adapters.ledger,
             PortName.NOTIFIER: self.adapters.notifier,
             PortName.CLOCK: self.adapters.clock,
+            PortName.RELAY: self.adapters.relay,
         }
         for port in reversed(BUILD_ORDER):
             if self.chosen.get(port.value) == "override":
