@@ -644,8 +644,8 @@ def janitor(config_path: Path | None, older_than: float, as_json: bool) -> None:
 
     import o2c  # noqa: PLC0415  (the composition root is loaded only by commands that need it)
 
-    app = o2c.bootstrap(config_path)
-    report = app.services.janitor.run(older_than=timedelta(seconds=older_than))
+    with o2c.bootstrap(config_path) as app:
+        report = app.services.janitor.run(older_than=timedelta(seconds=older_than))
     counts = attrs.asdict(report)
     if as_json:
         click.echo(render.dumps({**counts, "settled": report.settled}))

@@ -65,7 +65,8 @@ def outbox() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the backlog as JSON.")
 def status(config_path: Path | None, db: str | None, as_json: bool) -> None:
     """Show how many events and notifications wait, how many failed before, and the oldest."""
-    status = _app(config_path, db).services.outbox.backlog()
+    with _app(config_path, db) as app:
+        status = app.services.outbox.backlog()
     if as_json:
         click.echo(
             render.dumps(
@@ -96,7 +97,8 @@ def deliver(
     config_path: Path | None, db: str | None, now: bool, limit: int | None, as_json: bool
 ) -> None:
     """Deliver what waits: notifications to the notifier, events to the relay and the plugins."""
-    report = _app(config_path, db).services.outbox.deliver(include_waiting=now, limit=limit)
+    with _app(config_path, db) as app:
+        report = app.services.outbox.deliver(include_waiting=now, limit=limit)
     if as_json:
         click.echo(
             render.dumps(
