@@ -27,18 +27,18 @@ def _books_with_waiting_events(tmp_path: Path) -> tuple[Path, Path]:
         "entry_points = false\n",
         encoding="utf-8",
     )
-    app = o2c.bootstrap(config)
-    app.services.customers.register_customer(
-        o2c.Customer("C-1", "Acme", "EUR"), idempotency_key="c-1"
-    )
-    app.services.customers.approve_credit(
-        "C-1",
-        o2c.money("100", "EUR"),
-        date(2027, 3, 1),
-        reviewer="ana",
-        reason="known",
-        idempotency_key="credit",
-    )
+    with o2c.bootstrap(config) as app:
+        app.services.customers.register_customer(
+            o2c.Customer("C-1", "Acme", "EUR"), idempotency_key="c-1"
+        )
+        app.services.customers.approve_credit(
+            "C-1",
+            o2c.money("100", "EUR"),
+            date(2027, 3, 1),
+            reviewer="ana",
+            reason="known",
+            idempotency_key="credit",
+        )
     return path, config
 
 
