@@ -276,38 +276,35 @@ def dso_report(
     )
 
 
+def _period_measure(
+    request: _Request,
+    start: str | None,
+    name: str,
+    unit: str,
+    measure: Callable[[ReportService, Period, str], Decimal | None],
+) -> None:
+    """A report of one figure over a period (CEI, ADD)."""
+    period = _period(start, request.as_of)
+    with request.reports() as reports:
+        value = measure(reports, period, request.currency)
+    row = (f"{period.start} to {period.end}", _figure(value, unit))
+    request.emit(Report(f"{name} ({request.currency})", ("period", name), (row,), right=(1,)))
+
+
 @report.command("cei")
 @_options
 @_FROM
-def cei_report(
-    request: _Request,
-    *,
-    start: str | None,
-) -> None:
+def cei_report(request: _Request, *, start: str | None) -> None:
     """Collection effectiveness over a period, in percent."""
-    currency = request.currency
-    period = _period(start, request.as_of)
-    with request.reports() as reports:
-        value = reports.cei(period, currency)
-    row = (f"{period.start} to {period.end}", _figure(value, " %"))
-    request.emit(Report(f"CEI ({currency})", ("period", "CEI"), (row,), right=(1,)))
+    _period_measure(request, start, "CEI", " %", ReportService.cei)
 
 
 @report.command("add")
 @_options
 @_FROM
-def add_report(
-    request: _Request,
-    *,
-    start: str | None,
-) -> None:
+def add_report(request: _Request, *, start: str | None) -> None:
     """Average days delinquent over a period: DSO minus the best possible DSO."""
-    currency = request.currency
-    period = _period(start, request.as_of)
-    with request.reports() as reports:
-        value = reports.average_days_delinquent(period, currency)
-    row = (f"{period.start} to {period.end}", _figure(value, " days"))
-    request.emit(Report(f"ADD ({currency})", ("period", "ADD"), (row,), right=(1,)))
+    _period_measure(request, start, "ADD", " days", ReportService.average_days_delinquent)
 
 
 @report.command("forecast")
